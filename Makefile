@@ -1,0 +1,62 @@
+# Tongban: two commands on a fresh machine.
+#   make run   set everything up and serve the demo region at http://127.0.0.1:8000
+#   make test  set everything up and run every check
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DJANGO_SETTINGS_MODULE := tongban.settings
+
+.PHONY: run test setup venv assets db demo serve lint bench openapi-snapshot clean
+
+run: setup demo
+	@$(BIN)/tongban demo-accounts
+	@echo "Serving the demo region at http://127.0.0.1:8000 (Ctrl-C stops)."
+	@$(BIN)/tongban serve
+
+test: venv assets
+	@bash scripts/test-suite.sh
+
+setup: venv assets db
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
+	@VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install --quiet -r requirements.lock
+	@VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install --quiet --no-deps -e .
+	@touch $@
+
+assets: src/tongban/static/vendor/.built
+
+src/tongban/static/vendor/.built: package.json package-lock.json $(VENV)/.installed $(wildcard src/tongban/locale/*/LC_MESSAGES/*.po)
+	@npm ci --no-audit --no-fund --silent
+	@mkdir -p src/tongban/static/vendor
+	@cp node_modules/htmx.org/dist/htmx.min.js src/tongban/static/vendor/htmx.min.js
+	@$(BIN)/tongban compile-translations
+	@touch $@
+
+db: venv assets
+	@$(BIN)/tongban migrate --verbosity 0
+	@$(BIN)/tongban createcachetable
+	@$(BIN)/tongban collectstatic --no-input --verbosity 0
+
+demo: db
+	@$(BIN)/tongban seed-demo
+
+serve:
+	@$(BIN)/tongban serve
+
+lint: venv
+	@$(BIN)/ruff check src tests bench
+	@$(BIN)/lint-imports
+	@$(BIN)/mypy
+
+bench: setup
+	@$(BIN)/python -m bench
+
+openapi-snapshot: venv
+	@$(BIN)/python -m tests.api.snapshot > tests/api/openapi.snapshot.json
+
+clean:
+	rm -rf $(VENV) node_modules src/tongban/static/vendor var/static

@@ -1,0 +1,5 @@
+"""Identity API."""
+
+from ninja import Router
+
+router = Router(tags=["identity"])

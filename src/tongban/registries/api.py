@@ -1,0 +1,5 @@
+"""Registries API."""
+
+from ninja import Router
+
+router = Router(tags=["registries"])

@@ -1,0 +1,255 @@
+"""Django settings for Tongban, read from the environment.
+
+Development defaults (``make run``) need no configuration: an SQLite database and
+generated keys under ``var/``. Production sets ``TONGBAN_ENV=production`` and then
+every secret must come from the environment; see docs/operations.md.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = Path(os.environ.get("TONGBAN_PROJECT_DIR", BASE_DIR.parent.parent))
+VAR_DIR = Path(os.environ.get("TONGBAN_VAR_DIR", PROJECT_DIR / "var"))
+
+ENVIRONMENT = os.environ.get("TONGBAN_ENV", "development")
+PRODUCTION = ENVIRONMENT == "production"
+
+
+def _env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def _local_secret(name: str, nbytes: int = 32) -> str:
+    """Return a development secret kept in ``var/``, creating it on first use.
+
+    Production must pass every secret through the environment instead, so that
+    several stateless app nodes share them.
+    """
+    if PRODUCTION:
+        raise RuntimeError(f"Set {name.upper()} in the environment for production.")
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / f"{name}.secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(nbytes))
+    return path.read_text().strip()
+
+
+SECRET_KEY = os.environ.get("TONGBAN_SECRET_KEY") or _local_secret("tongban_secret_key", 50)
+# The master key protects personal data at rest (ID numbers) and derives the
+# blind-index key; losing it makes those fields unreadable.
+DATA_MASTER_KEY = os.environ.get("TONGBAN_DATA_MASTER_KEY") or _local_secret("tongban_data_master_key")
+
+
+def _local_rsa_key() -> str:
+    """Return the development OpenID Connect signing key (RSA, PEM), kept in ``var/``."""
+    if PRODUCTION:
+        raise RuntimeError("Set TONGBAN_OIDC_RSA_PRIVATE_KEY in the environment for production.")
+    path = VAR_DIR / "oidc_rsa_key.pem"
+    if not path.exists():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+    return path.read_text()
+
+
+DEBUG = os.environ.get("TONGBAN_DEBUG", "false").lower() == "true"
+ALLOWED_HOSTS = _env_list("TONGBAN_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = _env_list("TONGBAN_CSRF_TRUSTED_ORIGINS", "")
+PUBLIC_BASE_URL = os.environ.get("TONGBAN_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "oauth2_provider",
+    "tongban.kernel",
+    "tongban.registries",
+    "tongban.identity",
+    "tongban.portal",
+    "tongban.workbench",
+    "tongban.demo",
+]
+
+MIDDLEWARE = [
+    "tongban.kernel.middleware.ClientAddressMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "tongban.kernel.middleware.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tongban.identity.middleware.ActingForMiddleware",
+]
+
+ROOT_URLCONF = "tongban.urls"
+WSGI_APPLICATION = "tongban.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_default_sqlite = f"sqlite:///{VAR_DIR / 'tongban.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=0
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE takes the write lock at BEGIN, so two writers never both read the
+    # audit chain head and then fail on upgrade; WAL lets readers run alongside.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 1, "max_size": 8}}
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TONGBAN_TEST_DB_NAME", "test_tongban")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "identity.Account"
+LOGIN_URL = "identity:sign_in"
+LOGIN_REDIRECT_URL = "portal:profile"
+LOGOUT_REDIRECT_URL = "portal:home"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "tongban.identity.passwords.ChineseCommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(VAR_DIR / "media")}},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+                    if not DEBUG else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                      "LOCATION": "tongban_cache"}}
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 60 * 60 * 8
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Behind a TLS-terminating load balancer in production; the demo serves plain HTTP
+# on loopback, so these are on only when TONGBAN_ENV=production.
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_SSL_REDIRECT = PRODUCTION and os.environ.get("TONGBAN_SSL_REDIRECT", "true") == "true"
+SECURE_HSTS_SECONDS = 31_536_000 if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; object-src 'none'"
+)
+# Addresses of reverse proxies whose X-Forwarded-For may be believed.
+TRUSTED_PROXIES = _env_list("TONGBAN_TRUSTED_PROXIES", "")
+
+# Sign-in protection: lock an account after this many failures for this long.
+SIGN_IN_MAX_FAILURES = 5
+SIGN_IN_LOCK_SECONDS = 15 * 60
+# Requests per window (seconds) per client address and per account.
+RATE_LIMITS = {
+    "sign_in": (20, 60),
+    "sign_up": (10, 60),
+    "real_name": (10, 60),
+    "officer_sign_in": (20, 60),
+}
+
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": os.environ.get("TONGBAN_OIDC_RSA_PRIVATE_KEY") or _local_rsa_key(),
+    "PKCE_REQUIRED": True,
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "ALLOWED_GRANT_TYPES": ["authorization_code", "client_credentials", "refresh_token"],
+    "OAUTH2_VALIDATOR_CLASS": "tongban.identity.oidc.TongbanOAuth2Validator",
+    "SCOPES": {
+        "openid": "OpenID Connect",
+        "profile": "Name and assurance level",
+        "api": "Call the Tongban API as a department system",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
+    "ID_TOKEN_EXPIRE_SECONDS": 600,
+    "OIDC_ISS_ENDPOINT": os.environ.get("TONGBAN_OIDC_ISSUER", ""),
+    "REQUEST_APPROVAL_PROMPT": "auto",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("TONGBAN_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# django-oauth-toolkit's swappable models, named so that our foreign keys to them
+# migrate cleanly.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"

@@ -1,0 +1,8 @@
+"""Workbench pages for officers."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "workbench/home.html")

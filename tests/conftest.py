@@ -1,0 +1,28 @@
+"""Shared test setup: fast hashing, the demo org tree, and helpers every block uses."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django must still
+# allow ordinary (synchronous) database access from that thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def org(db):
+    """The demo org tree: one province, two cities with eight departments each, four districts."""
+    from tongban.demo.org import build_org_tree
+
+    return build_org_tree()
