@@ -77,7 +77,7 @@ CSRF_TRUSTED_ORIGINS = _env_list("TONGBAN_CSRF_TRUSTED_ORIGINS", "")
 PUBLIC_BASE_URL = os.environ.get("TONGBAN_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "tongban.workbench.admin_site.TongbanAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -223,7 +223,23 @@ OAUTH2_PROVIDER = {
     "OIDC_RSA_PRIVATE_KEY": os.environ.get("TONGBAN_OIDC_RSA_PRIVATE_KEY") or _local_rsa_key(),
     "PKCE_REQUIRED": True,
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
-    "ALLOWED_GRANT_TYPES": ["authorization_code", "client_credentials", "refresh_token"],
+    "OIDC_SUBJECT_TYPES_SUPPORTED": ["pairwise"],
+    # What discovery advertises; TongbanOAuth2Validator enforces the same.
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token"],
+    # RFC 9700 (OAuth 2.0 Security BCP): refuse the implicit and password grants,
+    # PKCE "plain" and tokens in query strings; send RFC 9207 ``iss`` with the
+    # authorization response; keep only token digests at rest.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["http", "https"],
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 60 * 60 * 8,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "OAUTH2_VALIDATOR_CLASS": "tongban.identity.oidc.TongbanOAuth2Validator",
     "SCOPES": {
         "openid": "OpenID Connect",

@@ -60,6 +60,39 @@ class Account(AbstractUser):
         return f"account:{self.pk}"
 
     @property
+    def is_real_name_verified(self) -> bool:
+        return self.person_id is not None and self.real_name_verified_at is not None
+
+    @property
+    def display_name(self) -> str:
+        """Return the real name when verified, else the username."""
+        return self.person.name if self.is_real_name_verified and self.person else self.username
+
+    def _appointments(self) -> list[tuple[int, str]]:
+        # Cached on the instance (one request), never in a module global.
+        cached: list[tuple[int, str]] | None = getattr(self, "_appointments_cache", None)
+        if cached is None:
+            cached = list(self.appointments.values_list("department_id", "role")) if self.pk else []
+            self._appointments_cache = cached
+        return cached
+
+    def roles(self) -> frozenset[str]:
+        """Return every role the account holds in any department."""
+        return frozenset(role for _, role in self._appointments())
+
+    def department_ids(self, *roles: str) -> frozenset[int]:
+        """Return the departments the account acts for (in any of ``roles``, if given)."""
+        return frozenset(
+            department_id for department_id, role in self._appointments() if not roles or role in roles
+        )
+
+    def has_perm(self, perm: str, obj: object = None) -> bool:
+        """Grant what the account's roles imply, then Django's own permissions."""
+        if self.is_active and any(perm in ROLE_PERMISSIONS.get(role, ()) for role in self.roles()):
+            return True
+        return super().has_perm(perm, obj)
+
+    @property
     def is_officer(self) -> bool:
         return self.kind == self.Kind.OFFICER
 
@@ -81,6 +114,27 @@ class Role(models.TextChoices):
     DEPARTMENT_ADMIN = "department_admin", _("Department administrator")
     DATA_OFFICER = "data_officer", _("Data officer")
     PLATFORM_ADMIN = "platform_admin", _("Platform administrator")
+
+
+# What each role may do beyond its own department's work. Window officers and
+# reviewers check applicants' identities, so they see whole ID numbers; data
+# officers and administrators see them masked.
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.WINDOW_OFFICER: frozenset({"registries.view_full_id_number"}),
+    Role.REVIEWER: frozenset({"registries.view_full_id_number"}),
+    Role.DEPARTMENT_ADMIN: frozenset({"identity.add_appointment", "identity.delete_appointment"}),
+    Role.DATA_OFFICER: frozenset(),
+    Role.PLATFORM_ADMIN: frozenset(
+        {
+            "identity.add_appointment",
+            "identity.delete_appointment",
+            "identity.add_departmentsystem",
+            "identity.change_departmentsystem",
+            "identity.view_account",
+            "kernel.view_auditrecord",
+        }
+    ),
+}
 
 
 class Appointment(models.Model):

@@ -122,20 +122,32 @@ class ChainBreak:
     reason: str
 
 
-def verify_records(records: Iterable[AuditRecord], *, expected_last_seq: int | None = None) -> ChainBreak | None:
+def verify_records(
+    records: Iterable[AuditRecord],
+    *,
+    expected_last_seq: int | None = None,
+    expected_last_hash: str | None = None,
+) -> ChainBreak | None:
     """Return the first break in ``records`` (taken in the order given), or None.
 
-    ``expected_last_seq`` is the chain head's count; a shorter chain means
-    records were removed from its end.
+    ``expected_last_seq`` and ``expected_last_hash`` come from the chain head: a
+    shorter chain means records were removed from its end, a longer one that
+    records were appended behind the head's back, and a different last hash that
+    the last record was rewritten (with a recomputed hash, which nothing after it
+    would otherwise contradict).
     """
     prev_hash = GENESIS_HASH
     expected_seq = 1
     position = 0
     for position, entry in enumerate(records, start=1):
+        if expected_last_seq is not None and expected_seq > expected_last_seq:
+            return ChainBreak(
+                entry.seq, position, f"found after the last record the chain head knows (#{expected_last_seq})"
+            )
         if entry.seq != expected_seq:
             return ChainBreak(entry.seq, position, f"expected record #{expected_seq}, found #{entry.seq}")
         if entry.prev_hash != prev_hash:
-            return ChainBreak(entry.seq, position, "does not link to the previous record")
+            return ChainBreak(entry.seq, position, f"does not link to record #{expected_seq - 1}")
         recomputed = compute_hash(
             seq=entry.seq,
             occurred_at=entry.occurred_at,
@@ -155,7 +167,19 @@ def verify_records(records: Iterable[AuditRecord], *, expected_last_seq: int | N
         return ChainBreak(
             expected_seq, position + 1, f"chain ends at #{expected_seq - 1} but the head says #{expected_last_seq}"
         )
+    if expected_last_hash is not None and prev_hash != expected_last_hash:
+        return ChainBreak(expected_seq - 1, position, "last record does not match the chain head's hash")
     return None
+
+
+def _head_state() -> tuple[int, str]:
+    head = AuditChainHead.objects.filter(id=1).values_list("last_seq", "last_hash").first()
+    return head if head is not None else (0, GENESIS_HASH)
+
+
+def _verify_against(head: tuple[int, str]) -> ChainBreak | None:
+    records = AuditRecord.objects.order_by("id").iterator(chunk_size=2000)
+    return verify_records(records, expected_last_seq=head[0], expected_last_hash=head[1])
 
 
 def verify_chain() -> ChainBreak | None:
@@ -163,7 +187,17 @@ def verify_chain() -> ChainBreak | None:
 
     Records are read in primary-key (insertion) order, not by ``seq``, so that a
     reordering of rows shows as a break.
+
+    Appends may commit while the chain is read. Every append moves the head in
+    the same transaction, so a scan during which the head did not move saw a
+    chain consistent with it; after a few unlucky scans, hold the head's lock
+    (pausing appends) for one last scan rather than report a false break.
     """
-    head = AuditChainHead.objects.filter(id=1).first()
-    records = AuditRecord.objects.order_by("id").iterator(chunk_size=2000)
-    return verify_records(records, expected_last_seq=head.last_seq if head else 0)
+    for _attempt in range(3):
+        head = _head_state()
+        chain_break = _verify_against(head)
+        if chain_break is None or _head_state() == head:
+            return chain_break
+    with transaction.atomic():
+        AuditChainHead.objects.select_for_update().filter(id=1).first()
+        return _verify_against(_head_state())

@@ -11,12 +11,22 @@ from tongban.kernel.context import current_source_address
 
 
 def client_address(request: HttpRequest) -> str:
-    """Return the client's address, believing X-Forwarded-For only from trusted proxies."""
+    """Return the client's address, believing X-Forwarded-For only from trusted proxies.
+
+    Each proxy appends the address it received the request from, so the list is
+    read from the right: the first address that is not a trusted proxy is the
+    client. Entries left of it were written by the client and may be forged.
+    """
     remote = str(request.META.get("REMOTE_ADDR", ""))
-    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
-    if forwarded and remote in settings.TRUSTED_PROXIES:
-        return forwarded.split(",")[0].strip()
-    return remote
+    trusted = settings.TRUSTED_PROXIES
+    if remote not in trusted:
+        return remote
+    hops = [hop.strip() for hop in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
+    hops = [hop for hop in hops if hop]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop
+    return hops[0] if hops else remote
 
 
 class ClientAddressMiddleware:

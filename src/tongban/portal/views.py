@@ -1,14 +1,110 @@
 """Portal pages for citizens and businesses."""
 
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tongban.identity import services as identity
+from tongban.identity.middleware import ACTING_FOR_SESSION_KEY
+from tongban.identity.models import Account, Delegation
+from tongban.kernel.masking import mask_id_number
+from tongban.kernel.problems import Problem
+from tongban.kernel.web import apply_problem
+from tongban.portal.forms import DelegationForm
+from tongban.registries.models import LegalEntity
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html")
 
 
+def _represented(account: Account) -> list[LegalEntity]:
+    if account.person_id is None:
+        return []
+    return list(LegalEntity.objects.filter(legal_representative_id=account.person_id).order_by("name"))
+
+
+def _profile_context(request: HttpRequest, account: Account, delegation_form: DelegationForm | None = None) -> dict[str, object]:
+    represented = _represented(account)
+    return {
+        "person": account.person,
+        "masked_id_number": mask_id_number(account.person.id_number) if account.person else "",
+        "entities": list(identity.acting_entities(account)),
+        "represented": represented,
+        "granted": Delegation.objects.filter(granted_by=account).select_related("entity", "delegate__person")
+        .order_by("-created_at")[:50],
+        "delegation_form": delegation_form or DelegationForm(entities=[(e.pk, e.name) for e in represented]),
+    }
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/profile.html")
+    account: Account = request.user  # type: ignore[assignment]
+    if account.is_officer:
+        return redirect("workbench:home")
+    return render(request, "portal/profile.html", _profile_context(request, account))
+
+
+@login_required
+@require_POST
+def acting_for(request: HttpRequest) -> HttpResponse:
+    account: Account = request.user  # type: ignore[assignment]
+    raw = request.POST.get("entity", "")
+    if not raw:
+        request.session.pop(ACTING_FOR_SESSION_KEY, None)
+        messages.success(request, _("You now act as yourself."))
+        return redirect("portal:profile")
+    if not raw.isdigit() or not identity.can_act_for(account, int(raw)):
+        messages.error(request, _("You may not act for that business."))
+        return redirect("portal:profile")
+    request.session[ACTING_FOR_SESSION_KEY] = int(raw)
+    entity = LegalEntity.objects.get(pk=int(raw))
+    messages.success(request, _("You now act for %(name)s.") % {"name": entity.name})
+    return redirect("portal:profile")
+
+
+@login_required
+@require_POST
+def delegate(request: HttpRequest) -> HttpResponse:
+    account: Account = request.user  # type: ignore[assignment]
+    represented = _represented(account)
+    form = DelegationForm(request.POST, entities=[(e.pk, e.name) for e in represented])
+    if form.is_valid():
+        entity = next(e for e in represented if e.pk == form.cleaned_data["entity"])
+        delegate_account = Account.objects.filter(
+            username__iexact=form.cleaned_data["delegate_username"], kind=Account.Kind.CITIZEN
+        ).first()
+        valid_until = timezone.make_aware(datetime.combine(form.cleaned_data["valid_until"], time(23, 59)))
+        if delegate_account is None:
+            form.add_error("delegate_username", _("No real-name verified citizen has this username."))
+        else:
+            try:
+                identity.delegate_entity(entity, actor=account, delegate=delegate_account, valid_until=valid_until)
+            except Problem as problem:
+                apply_problem(form, problem)
+            else:
+                messages.success(request, _("The delegation is granted."))
+                return redirect("portal:profile")
+    return render(request, "portal/profile.html", _profile_context(request, account, form), status=400)
+
+
+@login_required
+@require_POST
+def revoke_delegation(request: HttpRequest, pk: int) -> HttpResponse:
+    account: Account = request.user  # type: ignore[assignment]
+    delegation = get_object_or_404(Delegation.objects.filter(granted_by=account), pk=pk)
+    try:
+        identity.revoke_delegation(delegation, actor=account)
+    except Problem as problem:
+        messages.error(request, problem.detail)
+    else:
+        messages.success(request, _("The delegation is revoked."))
+    return redirect("portal:profile")

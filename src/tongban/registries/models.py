@@ -18,7 +18,11 @@ ID_NUMBER_PURPOSE = "registries.person.id_number"
 
 
 class Registry(models.Model):
-    """A base registry and the department that owns (and alone may change) it."""
+    """A base registry (基础库) and the department that owns (and alone may change) it.
+
+    Every record belongs to one registry; officers acting for the owning
+    department see and change that registry's records.
+    """
 
     code = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=100)
@@ -44,6 +48,7 @@ class Person(models.Model):
         LIVING = "living", _("Living")
         DECEASED = "deceased", _("Deceased")
 
+    registry = models.ForeignKey(Registry, on_delete=models.PROTECT, related_name="persons")
     id_number = EncryptedTextField(purpose=ID_NUMBER_PURPOSE)
     id_number_index = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=100)
@@ -82,6 +87,7 @@ class LegalEntity(models.Model):
         SUSPENDED = "suspended", _("Suspended")
         DEREGISTERED = "deregistered", _("Deregistered")
 
+    registry = models.ForeignKey(Registry, on_delete=models.PROTECT, related_name="entities")
     uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
     name = models.CharField(max_length=200)
     entity_type = models.CharField(max_length=30, choices=EntityType.choices)
@@ -128,8 +134,13 @@ class RecordChange(models.Model):
 
     class Meta:
         ordering = ["changed_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(person__isnull=False, entity__isnull=True)
+                | models.Q(person__isnull=True, entity__isnull=False),
+                name="record_change_of_one_record",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.record_key} at {self.changed_at:%Y-%m-%d}"
-
-

@@ -1,0 +1,45 @@
+"""Registries fixtures: the two registries, officers of the owning and of other departments."""
+
+from __future__ import annotations
+
+import pytest
+
+from tongban.identity.models import Role
+from tongban.kernel.models import Department
+
+from .builders import NINGBO, make_officer, make_person, set_up_registries
+
+
+@pytest.fixture
+def registries(org):
+    """The population and legal-entity registries of the demo region."""
+    return set_up_registries(org)
+
+
+@pytest.fixture
+def police(org, registries):
+    """A window officer of Hangzhou public security (owns the population registry; sees whole numbers)."""
+    return make_officer(org, "hz-police")
+
+
+@pytest.fixture
+def police_data_officer(org, registries):
+    """A data officer of Hangzhou public security (owns the registry; sees masked numbers)."""
+    return make_officer(org, "hz-police-data", roles=[Role.DATA_OFFICER])
+
+
+@pytest.fixture
+def market_officer(org, registries):
+    """A window officer of Hangzhou market regulation (owns the legal-entity registry)."""
+    return make_officer(org, "hz-market", kind=Department.Kind.MARKET_REGULATION)
+
+
+@pytest.fixture
+def outsider(org, registries):
+    """A window officer of Ningbo public security: owns no registry, may see and change nothing."""
+    return make_officer(org, "nb-police", city=NINGBO)
+
+
+@pytest.fixture
+def person(registries):
+    return make_person()
