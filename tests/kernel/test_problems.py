@@ -106,7 +106,7 @@ def test_an_unauthenticated_api_call_is_told_how_to_authenticate():
 
 
 @pytest.mark.django_db
-def test_an_unknown_api_path_is_not_answered_with_a_page(client):
+def test_an_unknown_api_path_is_not_found(client):
     response = client.get("/api/v1/no-such-route")
 
     assert response.status_code == 404

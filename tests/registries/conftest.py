@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from tongban.identity.models import Role
 from tongban.kernel.models import Department
 
 from .builders import NINGBO, make_officer, make_person, set_up_registries
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Assert on the English messages, whatever catalogs are compiled."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ class ActingForMiddleware:
         entity_id = request.session.get(ACTING_FOR_SESSION_KEY) if hasattr(request, "session") else None
         user = getattr(request, "user", None)
         if entity_id is not None and user is not None and user.is_authenticated:
-            entity = acting_entities(user).filter(pk=entity_id).first()  # type: ignore[arg-type]
+            entity = acting_entities(user).filter(pk=entity_id).first()
             if entity is None:
                 del request.session[ACTING_FOR_SESSION_KEY]
             request.acting_for = entity  # type: ignore[attr-defined]

@@ -86,7 +86,7 @@ class Account(AbstractUser):
             department_id for department_id, role in self._appointments() if not roles or role in roles
         )
 
-    def has_perm(self, perm: str, obj: object = None) -> bool:
+    def has_perm(self, perm: str, obj: models.Model | None = None) -> bool:
         """Grant what the account's roles imply, then Django's own permissions."""
         if self.is_active and any(perm in ROLE_PERMISSIONS.get(role, ()) for role in self.roles()):
             return True
