@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pyotp
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tongban.identity import services as identity
 from tongban.identity.models import Account, Delegation, Role
@@ -36,7 +36,7 @@ def test_registration_with_a_wrong_id_number_creates_nothing(people):
     # given an ID number that is valid but belongs to someone else
     before = (Account.objects.count(), AuditRecord.objects.count())
     # when
-    with pytest.raises(InvalidInput, match="do not match"):
+    with translation.override("en"), pytest.raises(InvalidInput, match="do not match"):
         identity.register_citizen(
             username="li", password=PASSWORD, name=people[5]["name"], id_number=people[6]["id_number"]
         )

@@ -41,7 +41,6 @@ def test_blind_index_finds_the_person_however_the_number_is_written(person):
 
 
 def test_lookup_of_an_unknown_or_empty_number_finds_nobody(person):
-    assert services.find_person_by_id_number(person.id_number[:-1] + "0") in (None, person) or True
     assert services.find_person_by_id_number("110101199003071234") is None
     assert services.find_person_by_id_number("") is None
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.contrib import admin
-from django.contrib.admin.apps import AdminConfig
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+
+from tongban.kernel import audit
 
 
 class TongbanAdminSite(admin.AdminSite):
@@ -17,12 +22,27 @@ class TongbanAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         return bool(super().has_permission(request) and request.session.get("second_factor"))
 
+    def admin_view(self, view: Callable[..., Any], cacheable: bool = False) -> Callable[..., Any]:
+        """Wrap every admin page so that each use of the admin is audited."""
+        protected = super().admin_view(view, cacheable)
+
+        @wraps(protected)
+        def audited(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            response = protected(request, *args, **kwargs)
+            if request.user.is_authenticated and self.has_permission(request):
+                audit.record(
+                    "admin.request",
+                    actor=request.user,
+                    target=request.path[:200],
+                    result="success" if response.status_code < 400 else "failure",
+                    details={"method": request.method, "status": response.status_code},
+                )
+            return response
+
+        return audited
+
     def login(self, request: HttpRequest, extra_context: dict[str, object] | None = None) -> HttpResponse:
         # The admin's own password-only form would bypass TOTP: send staff to
         # the workbench sign-in instead.
         target = request.GET.get("next", reverse("admin:index"))
         return redirect(f"{reverse('identity:officer_sign_in')}?{urlencode({'next': target})}")
-
-
-class TongbanAdminConfig(AdminConfig):
-    default_site = "tongban.workbench.admin_site.TongbanAdminSite"

@@ -1,0 +1,39 @@
+"""Print the live OpenAPI description of /api/v1, in the form the snapshot keeps.
+
+``python -m tests.api.snapshot > tests/api/openapi.snapshot.json`` (``make
+openapi-snapshot``) records it; ``test_openapi_snapshot.py`` compares.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+
+def live_schema() -> dict[str, Any]:
+    """Return the schema exactly as GET /api/v1/openapi.json serves it."""
+    from django.test import Client
+
+    response = Client().get("/api/v1/openapi.json")
+    if response.status_code != 200:
+        raise RuntimeError(f"/api/v1/openapi.json answered {response.status_code}")
+    schema: dict[str, Any] = json.loads(response.content)
+    return schema
+
+
+def render(schema: dict[str, Any]) -> str:
+    """Return the schema as stable text: sorted keys, two-space indent, final newline."""
+    return json.dumps(schema, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings")
+    import django
+
+    django.setup()
+    print(render(live_schema()), end="")
+
+
+if __name__ == "__main__":
+    main()
