@@ -56,7 +56,9 @@ bench: setup
 	@$(BIN)/python -m bench
 
 openapi-snapshot: venv
-	@$(BIN)/python -m tests.api.snapshot > tests/api/openapi.snapshot.json
+	@$(BIN)/python -m tests.api.snapshot > tests/api/openapi.snapshot.json.tmp
+	@mv tests/api/openapi.snapshot.json.tmp tests/api/openapi.snapshot.json
+	@echo "Updated tests/api/openapi.snapshot.json: review the diff and commit it."
 
 clean:
 	rm -rf $(VENV) node_modules src/tongban/static/vendor var/static

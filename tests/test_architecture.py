@@ -260,6 +260,29 @@ def test_every_other_route_asks_an_anonymous_visitor_to_sign_in(client, route):
         )
 
 
+# --- no CDN at run time --------------------------------------------------------------
+
+EXTERNAL_ASSET = re.compile(
+    r"""<(?:script|img|iframe)\b[^>]*\bsrc\s*=\s*["']?(?:https?:)?//|<link\b[^>]*\bhref\s*=\s*["']?(?:https?:)?//""",
+    re.I,
+)
+PUBLIC_PAGES = [name for name in PUBLIC_URL_NAMES if name not in ("api:openapi-json",)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", PUBLIC_PAGES)
+def test_public_pages_load_no_assets_from_other_hosts(client, name):
+    route = next((route for route in ROUTES if route.name == name), None)
+    assert route is not None and route.example is not None
+
+    response = client.get(route.example, follow=True)
+
+    if "text/html" in response.get("Content-Type", ""):
+        html = response.content.decode()
+        found = EXTERNAL_ASSET.findall(html)
+        assert not found, f"{name} loads assets from another host (no CDN at run time): {found}"
+
+
 # --- migrations ------------------------------------------------------------------------
 
 

@@ -30,8 +30,10 @@ def render(schema: dict[str, Any]) -> str:
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings")
     import django
+    from django.test.utils import setup_test_environment
 
     django.setup()
+    setup_test_environment()  # lets the test client's host in, as under pytest
     print(render(live_schema()), end="")
 
 

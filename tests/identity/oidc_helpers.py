@@ -72,7 +72,8 @@ def pkce_pair() -> tuple[str, str]:
 
 
 def authorize_params(client_id: str, **overrides: Any) -> dict[str, str]:
-    verifier, challenge = pkce_pair()
+    """Return authorization request parameters (with a fresh S256 challenge unless overridden)."""
+    _, challenge = pkce_pair()
     params = {
         "response_type": "code",
         "client_id": client_id,

@@ -18,6 +18,7 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 
 from tongban.identity.models import Account
@@ -43,10 +44,17 @@ class SignIn:
     session: OAuth2Session
 
 
-def http() -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False  # never send loopback calls through a proxy from the environment
+def loopback(session: requests.Session) -> requests.Session:
+    """Prepare an HTTP session for calls to the live server, and return it."""
+    session.trust_env = False  # never through a proxy from the environment
+    # One request per connection: an idle keep-alive connection would hold a
+    # server thread (and its shared database connection) past the test's end.
+    session.headers["Connection"] = "close"
     return session
+
+
+def http() -> requests.Session:
+    return loopback(requests.Session())
 
 
 def discover(base_url: str) -> dict[str, Any]:
@@ -72,7 +80,7 @@ def relying_party(registered: RegisteredClient, *, secret: str | None = None) ->
         redirect_uri=REDIRECT_URI,
         code_challenge_method="S256",
     )
-    session.trust_env = False
+    loopback(session)
     return session
 
 
@@ -113,6 +121,29 @@ def sign_in(base_url: str, account: Account, registered: RegisteredClient) -> Si
     )
     claims = verified_id_token(token["id_token"], discovery, client_id=registered.client_id, nonce=nonce)
     return SignIn(token=dict(token), claims=claims, location=location, session=session)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def audit_table_truncatable(django_db_setup, django_db_blocker):
+    """Let the flush after each test truncate the append-only audit table (PostgreSQL).
+
+    On PostgreSQL a trigger refuses TRUNCATE on the audit table, and a
+    transactional test ends with a flush, which truncates every table. The
+    trigger is off while this module runs and on again afterwards.
+    """
+
+    def switch(enabled: bool) -> None:
+        with django_db_blocker.unblock():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"ALTER TABLE kernel_auditrecord {'ENABLE' if enabled else 'DISABLE'} "
+                        "TRIGGER kernel_auditrecord_no_truncate"
+                    )
+
+    switch(enabled=False)
+    yield
+    switch(enabled=True)
 
 
 @pytest.fixture

@@ -160,3 +160,13 @@ def test_no_personal_data_in_the_logs_of_a_full_sign_up(client, people, caplog):
     assert PASSWORD not in logged
     audit_text = " ".join(str(r.details) + r.target for r in AuditRecord.objects.all())
     assert person["id_number"] not in audit_text and person["name"] not in audit_text
+
+
+def test_sign_up_is_rate_limited_per_identity_across_addresses(people, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "real_name": (2, 60), "sign_up": (100, 60)}
+    wrong_name = {**people[3], "name": "某某某"}
+    for address in ("10.0.0.1", "10.0.0.2"):
+        sign_up(Client(REMOTE_ADDR=address), wrong_name)
+    response = sign_up(Client(REMOTE_ADDR="10.0.0.3"), people[3])
+    assert response.status_code == 429
+    assert not Account.objects.filter(username="newbie").exists()

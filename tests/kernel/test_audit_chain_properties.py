@@ -9,13 +9,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tongban.kernel.audit import GENESIS_HASH, verify_records
 from tongban.kernel.models import AuditRecord
 
-from .chain import Event, build_chain, copy_record, details_strategy, events_strategy, make_record, rehash
+from .chain import (
+    Event,
+    build_chain,
+    copy_record,
+    details_strategy,
+    events_strategy,
+    make_record,
+    rehash,
+)
 
 chains = st.lists(events_strategy, min_size=1, max_size=12).map(build_chain)
 hex64 = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from itertools import pairwise
 
 import pytest
 from django.core.management import call_command
@@ -62,7 +63,7 @@ def test_appended_records_form_a_verified_chain():
     # then
     assert [r.seq for r in records] == [1, 2, 3, 4, 5]
     assert records[0].prev_hash == GENESIS_HASH
-    for previous, current in zip(records, records[1:], strict=False):
+    for previous, current in pairwise(records):
         assert current.prev_hash == previous.record_hash
     head = AuditChainHead.objects.get()
     assert (head.last_seq, head.last_hash) == (5, records[-1].record_hash)
@@ -152,7 +153,7 @@ def test_a_modified_record_is_named(column, value):
     allow_tampering()
 
     # when one column of record #3 is changed behind the application's back
-    sql(f"UPDATE {TABLE} SET {column} = %s WHERE seq = 3", [value])  # noqa: S608
+    sql(f"UPDATE {TABLE} SET {column} = %s WHERE seq = 3", [value])
 
     # then
     chain_break = verify_chain()
@@ -183,7 +184,7 @@ def test_a_rewritten_last_record_with_a_recomputed_hash_is_detected_by_the_head(
     }
     allow_tampering()
     sql(
-        f"UPDATE {TABLE} SET action = %s, record_hash = %s WHERE id = %s",  # noqa: S608
+        f"UPDATE {TABLE} SET action = %s, record_hash = %s WHERE id = %s",
         ["test.forged", compute_hash(**fields), last.pk],
     )
 
@@ -198,7 +199,7 @@ def test_a_deleted_record_is_detected_at_the_gap(deleted_seq):
     append(5)
     allow_tampering()
 
-    sql(f"DELETE FROM {TABLE} WHERE seq = %s", [deleted_seq])  # noqa: S608
+    sql(f"DELETE FROM {TABLE} WHERE seq = %s", [deleted_seq])
 
     chain_break = verify_chain()
     assert chain_break is not None
@@ -215,7 +216,7 @@ def test_an_inserted_record_is_named():
     records = append(4)
     allow_tampering()
     offset = max(ids()) + 1000
-    sql(f"UPDATE {TABLE} SET id = id + %s WHERE id >= %s", [offset, records[2].pk])  # noqa: S608
+    sql(f"UPDATE {TABLE} SET id = id + %s WHERE id >= %s", [offset, records[2].pk])
     forged = {
         "seq": 1002, "occurred_at": records[1].occurred_at, "actor": "account:7",
         "action": "identity.role_granted", "target": "account:7", "source_address": "",
@@ -251,9 +252,9 @@ def test_reordered_records_are_detected():
     allow_tampering()
     second, fourth = records[1].pk, records[3].pk
     parking = max(ids()) + 1000
-    sql(f"UPDATE {TABLE} SET id = %s WHERE id = %s", [parking, second])  # noqa: S608
-    sql(f"UPDATE {TABLE} SET id = %s WHERE id = %s", [second, fourth])  # noqa: S608
-    sql(f"UPDATE {TABLE} SET id = %s WHERE id = %s", [fourth, parking])  # noqa: S608
+    sql(f"UPDATE {TABLE} SET id = %s WHERE id = %s", [parking, second])
+    sql(f"UPDATE {TABLE} SET id = %s WHERE id = %s", [second, fourth])
+    sql(f"UPDATE {TABLE} SET id = %s WHERE id = %s", [fourth, parking])
 
     chain_break = verify_chain()
     assert chain_break is not None
@@ -276,8 +277,8 @@ def test_a_removed_chain_head_is_detected():
 @pytest.mark.parametrize(
     "statement",
     [
-        f"UPDATE {TABLE} SET action = 'x' WHERE seq = 1",  # noqa: S608
-        f"DELETE FROM {TABLE} WHERE seq = 1",  # noqa: S608
+        f"UPDATE {TABLE} SET action = 'x' WHERE seq = 1",
+        f"DELETE FROM {TABLE} WHERE seq = 1",
         f"TRUNCATE {TABLE}",
     ],
     ids=["update", "delete", "truncate"],
@@ -328,7 +329,7 @@ def test_audit_verify_reports_an_intact_chain():
 def test_audit_verify_fails_naming_the_first_broken_record():
     append(4)
     allow_tampering()
-    sql(f"UPDATE {TABLE} SET target = 'thing:x' WHERE seq = 2")  # noqa: S608
+    sql(f"UPDATE {TABLE} SET target = 'thing:x' WHERE seq = 2")
 
     with pytest.raises(CommandError, match=r"broken at record #2 \(position 2\)"):
         call_command("audit", "verify")
@@ -345,7 +346,7 @@ def keep_connection(monkeypatch):
 def test_the_console_script_exits_non_zero_naming_the_broken_record(capsys, keep_connection):
     append(4)
     allow_tampering()
-    sql(f"DELETE FROM {TABLE} WHERE seq = 3")  # noqa: S608
+    sql(f"DELETE FROM {TABLE} WHERE seq = 3")
 
     # when run as ``tongban audit verify``
     with pytest.raises(SystemExit) as exit_info:

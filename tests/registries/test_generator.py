@@ -44,7 +44,7 @@ def test_the_fixed_seed_gives_the_same_first_person_on_every_machine():
     # Pinned: a change here means the demo identities (and their docs) change too.
     first = _persons(1, seed=20261123)[0]
     assert first["id_number"] == _persons(3, seed=20261123)[0]["id_number"]
-    assert (first["id_number"], first["name"]) == ("330106199101240347", "李璐")
+    assert (first["id_number"], first["name"]) == ("330205195405071061", "梁思晶")
 
 
 def test_another_seed_gives_other_rows():
@@ -100,5 +100,12 @@ def test_first_entities_are_represented_by_one_of_the_first_ten_persons():
 
 
 def test_organization_code_check_character_follows_gb_11714():
-    # A published example: 组织机构代码 D2143569-2 (GB 11714-1997 annex)
-    assert organization_code("D2143569") == "D21435692"
+    # Organization codes inside published USCCs (the first is stdnum's own example).
+    for published in ("91110000600037341L", "914403001922038216", "91440300708461136T"):
+        assert organization_code(published[8:16]) == published[8:17]
+        assert uscc.is_valid(published)
+
+
+def test_entity_codes_do_not_depend_on_how_many_persons_there_are():
+    few, many = _persons(100), _persons(400)
+    assert [e["uscc"] for e in _entities(40, few)] == [e["uscc"] for e in _entities(40, many)]

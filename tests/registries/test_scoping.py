@@ -8,8 +8,8 @@ import pytest
 
 from tongban.kernel.masking import mask_id_number
 from tongban.kernel.models import Department
-from tongban.registries import selectors, services
 from tongban.kernel.problems import NotFound
+from tongban.registries import selectors, services
 
 from .builders import SYSTEM, make_citizen, make_entity, make_person
 

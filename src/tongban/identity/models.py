@@ -185,6 +185,9 @@ class DepartmentSystem(models.Model):
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="systems")
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set once, for good: a disabled system's client can no longer authorize,
+    # authenticate or present a token.
+    disabled_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name

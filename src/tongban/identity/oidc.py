@@ -64,12 +64,13 @@ def acr_for(assurance_level: int) -> str:
 
 
 def client_is_disabled(application: Any) -> bool:
-    """Return True if the application was disabled and may no longer be used."""
-    return (
-        not application.hash_client_secret
-        and application.client_type == AbstractApplication.CLIENT_CONFIDENTIAL
-        and str(application.client_secret).startswith(UNUSABLE_SECRET_PREFIX)
-    )
+    """Return True if the application's department system was disabled.
+
+    Disabling also replaces the secret with an unusable one, so a disabled
+    confidential client could not authenticate even if this check were skipped.
+    """
+    system = getattr(application, "department_system", None)
+    return system is not None and system.disabled_at is not None
 
 
 def allowed_scopes(application: Any) -> frozenset[str]:

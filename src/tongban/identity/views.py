@@ -14,11 +14,17 @@ from django.views.decorators.http import require_POST
 from tongban.identity import forms, services
 from tongban.identity.models import Account
 from tongban.kernel import ratelimit
+from tongban.kernel.crypto import get_crypto_provider
 from tongban.kernel.middleware import client_address
 from tongban.kernel.problems import Problem, RateLimited
 from tongban.kernel.web import apply_problem, safe_next, too_many_requests
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _rate_key(id_number: str) -> str:
+    """Return a keyed digest of an ID number for rate-limit keys (never the number itself)."""
+    return get_crypto_provider().blind_index(id_number.strip().upper(), purpose="identity.ratelimit")[:32]
 
 
 def sign_up(request: HttpRequest) -> HttpResponse:
@@ -27,6 +33,9 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         try:
             ratelimit.hit("sign_up", client_address(request))
             ratelimit.hit("real_name", client_address(request))
+            # Per identity too, so that guessing names for one ID number from
+            # many addresses is slowed as much as from one.
+            ratelimit.hit("real_name", f"id:{_rate_key(request.POST.get('id_number', ''))}")
         except RateLimited as error:
             return too_many_requests(request, error)
         if form.is_valid():
@@ -79,6 +88,7 @@ def real_name(request: HttpRequest) -> HttpResponse:
         try:
             ratelimit.hit("real_name", client_address(request))
             ratelimit.hit("real_name", f"account:{request.user.pk}")
+            ratelimit.hit("real_name", f"id:{_rate_key(request.POST.get('id_number', ''))}")
         except RateLimited as error:
             return too_many_requests(request, error)
         if form.is_valid():

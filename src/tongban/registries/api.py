@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from tongban.registries import selectors, services
@@ -105,8 +105,8 @@ def list_persons(request: HttpRequest, id_number: str | None = None) -> Any:
 
 
 @router.post("/persons", response={201: PersonOut}, summary="Register a person")
-def register_person(request: HttpRequest, payload: PersonIn) -> tuple[int, Person]:
-    return 201, services.register_person(actor=_actor(request), **payload.dict())
+def register_person(request: HttpRequest, payload: PersonIn) -> Status[Person]:
+    return Status(201, services.register_person(actor=_actor(request), **payload.dict()))
 
 
 @router.get("/persons/{person_id}", response=PersonOut, summary="One person")

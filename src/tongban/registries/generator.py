@@ -217,21 +217,25 @@ def generate_entities(
     later_pool = [i for i in eligible if i >= OWNER_POOL] or eligible
     region_codes = list(regions)
     types, type_weights = _weighted([(entry, entry[1]) for entry in ENTITY_TYPES])
+    # Two streams: codes and names never depend on how many persons there are,
+    # so a larger seed run keeps the entities of a smaller one.
     rng = random.Random(seed ^ 0x5EED_E471)
+    people_rng = random.Random(seed ^ 0x0B1A_DE11)
     offset = rng.randrange(_ORG_CODE_SPACE)
     for position in range(count):
         entity_type, _share, prefix = _pick_weighted(rng, types, type_weights)
+        region = region_codes[rng.randrange(len(region_codes))]
+        org_body = f"{(offset + position * _ORG_CODE_MULTIPLIER) % _ORG_CODE_SPACE:08d}"
+        name = _entity_name(rng, entity_type, regions[region])
         if position < OWNED_BY_FIRST_POOL:
             representative = representatives[first_pool[0]]
         else:
-            representative = representatives[later_pool[rng.randrange(len(later_pool))]]
-        region = region_codes[rng.randrange(len(region_codes))]
-        org_body = f"{(offset + position * _ORG_CODE_MULTIPLIER) % _ORG_CODE_SPACE:08d}"
+            representative = representatives[later_pool[people_rng.randrange(len(later_pool))]]
         earliest = max(ESTABLISHED_FIRST, _adult_from(_birth_date_in(representative))).toordinal()
-        established_on = date.fromordinal(earliest + rng.randrange(adults_cutoff - earliest + 1))
+        established_on = date.fromordinal(earliest + people_rng.randrange(adults_cutoff - earliest + 1))
         yield {
             "uscc": make_uscc(prefix, region, organization_code(org_body)),
-            "name": _entity_name(rng, entity_type, regions[region]),
+            "name": name,
             "entity_type": entity_type,
             "legal_representative": representative,
             "registered_region": region,

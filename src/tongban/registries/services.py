@@ -7,7 +7,9 @@ one transaction. Refusals raise a ``kernel.problems`` error and write nothing.
 
 The read functions identity needs (``find_person_by_id_number``,
 ``match_real_name``, ``entities_represented_by``, ``find_entity_by_uscc``) and
-the scoped selectors are re-exported here.
+the scoped selectors are re-exported here, and so are the number checks
+(``normalize_id_number``, ``id_number_error``, ``normalize_uscc``, ``uscc_error``):
+validate ID numbers with these, not with ``stdnum.cn.ric.validate`` (see ``numbers``).
 """
 
 from __future__ import annotations
@@ -62,14 +64,18 @@ __all__ = [
     "entity_history",
     "find_entity_by_uscc",
     "find_person_by_id_number",
+    "id_number_error",
     "import_entities",
     "import_persons",
     "match_real_name",
+    "normalize_id_number",
+    "normalize_uscc",
     "person_history",
     "persons_visible_to",
     "present_id_number",
     "register_entity",
     "register_person",
+    "uscc_error",
     "visible_entity",
     "visible_person",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +14,8 @@ from django.utils.http import urlencode
 
 from tongban.kernel import audit
 
+_View = TypeVar("_View", bound=Callable[..., Any])
+
 
 class TongbanAdminSite(admin.AdminSite):
     site_header = "Tongban administration"
@@ -22,7 +24,7 @@ class TongbanAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         return bool(super().has_permission(request) and request.session.get("second_factor"))
 
-    def admin_view(self, view: Callable[..., Any], cacheable: bool = False) -> Callable[..., Any]:
+    def admin_view(self, view: _View, cacheable: bool = False) -> _View:
         """Wrap every admin page so that each use of the admin is audited."""
         protected = super().admin_view(view, cacheable)
 
@@ -39,7 +41,7 @@ class TongbanAdminSite(admin.AdminSite):
                 )
             return response
 
-        return audited
+        return cast(_View, audited)
 
     def login(self, request: HttpRequest, extra_context: dict[str, object] | None = None) -> HttpResponse:
         # The admin's own password-only form would bypass TOTP: send staff to

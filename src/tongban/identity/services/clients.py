@@ -22,6 +22,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import (
     AbstractApplication,
@@ -188,6 +189,8 @@ def disable_department_system(system: DepartmentSystem, *, actor: Actor, reason:
     application.hash_client_secret = False
     application.save(update_fields=["client_type", "client_secret", "hash_client_secret", "updated"])
     revoked = _revoke_tokens(application)
+    system.disabled_at = timezone.now()
+    system.save(update_fields=["disabled_at"])
     system.application = application
     audit.record(
         "identity.client.disabled",
