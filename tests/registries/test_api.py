@@ -189,3 +189,23 @@ def test_list_queries_do_not_grow_with_the_page(registries, police, market_offic
         assert officer.get(f"{BASE}/persons").json()["count"] == 10
     with django_assert_max_num_queries(6):
         assert market.get(f"{BASE}/entities").json()["count"] == 10
+
+
+def test_reading_a_person_is_audited_by_record_key_only(population, police):
+    # given an officer of the owning department
+    person = population[0]
+    # when they open the person and search by number
+    _client(police).get(f"{BASE}/persons/{person.pk}")
+    _client(police).get(f"{BASE}/persons", {"id_number": person.id_number})
+    # then both reads are in the audit chain, naming the record but no personal data
+    viewed = AuditRecord.objects.get(action="registries.person.viewed")
+    searched = AuditRecord.objects.get(action="registries.person.searched")
+    assert viewed.actor == police.audit_name and viewed.target == f"person:{person.pk}"
+    assert searched.details["records"] == [f"person:{person.pk}"]
+    assert person.id_number not in json.dumps([viewed.details, searched.details])
+
+
+def test_an_outsiders_failed_read_is_not_recorded_as_an_access(population, outsider):
+    response = _client(outsider).get(f"{BASE}/persons/{population[0].pk}")
+    assert response.status_code == 404
+    assert not AuditRecord.objects.filter(action="registries.person.viewed").exists()

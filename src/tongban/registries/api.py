@@ -101,7 +101,12 @@ class ChangeOut(Schema):
 @router.get("/persons", response=list[PersonOut], summary="Persons the caller may see")
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def list_persons(request: HttpRequest, id_number: str | None = None) -> Any:
-    return selectors.persons_visible_to(_actor(request), id_number=id_number)
+    persons = selectors.persons_visible_to(_actor(request), id_number=id_number)
+    if id_number:
+        # A search by number names whom the caller looked for, found or not.
+        services.record_access("registries.person.searched", actor=_actor(request), records=list(persons[:5]),
+                               query="id_number")
+    return persons
 
 
 @router.post("/persons", response={201: PersonOut}, summary="Register a person")
@@ -111,7 +116,9 @@ def register_person(request: HttpRequest, payload: PersonIn) -> Status[Person]:
 
 @router.get("/persons/{person_id}", response=PersonOut, summary="One person")
 def get_person(request: HttpRequest, person_id: int) -> Person:
-    return selectors.visible_person(_actor(request), person_id)
+    person = selectors.visible_person(_actor(request), person_id)
+    services.record_access("registries.person.viewed", actor=_actor(request), records=[person])
+    return person
 
 
 @router.patch("/persons/{person_id}", response=PersonOut, summary="Amend a person (with the reason)")
@@ -123,7 +130,10 @@ def amend_person(request: HttpRequest, person_id: int, payload: PersonAmendIn) -
 
 @router.get("/persons/{person_id}/history", response=list[ChangeOut], summary="A person's history")
 def person_history(request: HttpRequest, person_id: int) -> list[RecordChange]:
-    return list(selectors.person_history(_actor(request), person_id))
+    changes = list(selectors.person_history(_actor(request), person_id))
+    person = selectors.visible_person(_actor(request), person_id)
+    services.record_access("registries.person.history_viewed", actor=_actor(request), records=[person])
+    return changes
 
 
 @router.get("/entities", response=list[EntityOut], summary="Legal entities the caller may see")

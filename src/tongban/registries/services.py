@@ -73,6 +73,7 @@ __all__ = [
     "person_history",
     "persons_visible_to",
     "present_id_number",
+    "record_access",
     "register_entity",
     "register_person",
     "uscc_error",
@@ -719,3 +720,14 @@ def import_entities(
     audit.record("registries.entities.imported", actor=actor, target=f"registry:{registry.code}",
                  details={"count": len(entities), "first": entities[0].pk, "last": entities[-1].pk})
     return len(entities)
+
+
+def record_access(action: str, *, actor: Any, records: Iterable[Person | LegalEntity], query: str = "") -> None:
+    """Append one audit record naming the registry records an actor was shown.
+
+    Reads of personal data are audited like writes, by record key only (never a
+    name or an ID number), so that a data subject's accesses can be traced.
+    """
+    keys = [f"{type(record).__name__.lower()}:{record.pk}" for record in records]
+    audit.record(action, actor=actor, target=keys[0] if len(keys) == 1 else "", details={"records": keys, "query": query})
+
