@@ -54,7 +54,18 @@ def test_the_same_refusal_reads_in_english_when_english_is_chosen(client, people
     assert "The name and ID number do not match the population registry." in text
 
 
-def test_sign_in_is_rate_limited_per_account_with_retry_after(client, citizen, settings):
+@pytest.fixture
+def frozen_rate_window(monkeypatch):
+    """Keep every request of a test inside one rate-limit window."""
+    from datetime import datetime, timezone
+
+    from tongban.kernel import ratelimit
+
+    instant = datetime(2026, 11, 23, 8, 0, 30, tzinfo=timezone.utc)
+    monkeypatch.setattr(ratelimit.timezone, "now", lambda: instant)
+
+
+def test_sign_in_is_rate_limited_per_account_with_retry_after(client, citizen, settings, frozen_rate_window):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sign_in": (3, 60)}
     for _ in range(3):
         client.post(reverse("identity:sign_in"), {"username": "citizen", "password": "wrong-pass-1"})
@@ -162,7 +173,7 @@ def test_no_personal_data_in_the_logs_of_a_full_sign_up(client, people, caplog):
     assert person["id_number"] not in audit_text and person["name"] not in audit_text
 
 
-def test_sign_up_is_rate_limited_per_identity_across_addresses(people, settings):
+def test_sign_up_is_rate_limited_per_identity_across_addresses(people, settings, frozen_rate_window):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "real_name": (2, 60), "sign_up": (100, 60)}
     wrong_name = {**people[3], "name": "某某某"}
     for address in ("10.0.0.1", "10.0.0.2"):
@@ -170,3 +181,16 @@ def test_sign_up_is_rate_limited_per_identity_across_addresses(people, settings)
     response = sign_up(Client(REMOTE_ADDR="10.0.0.3"), people[3])
     assert response.status_code == 429
     assert not Account.objects.filter(username="newbie").exists()
+
+
+def test_pages_speak_chinese_even_to_an_english_browser_until_english_is_chosen(client):
+    page = client.get(reverse("identity:sign_in"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert 'lang="zh-hans"' in page.content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert 'lang="en"' in client.get(reverse("identity:sign_in")).content.decode()
+
+
+def test_the_api_follows_accept_language(client):
+    english = client.get("/api/v1/identity/whoami", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 401
+    assert english["Content-Language"] == "en"

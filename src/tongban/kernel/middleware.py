@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
 from tongban.kernel.context import current_source_address
 
@@ -53,3 +55,22 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response
+
+
+class ChosenLanguageMiddleware(LocaleMiddleware):
+    """Serve Simplified Chinese unless the visitor chose another language.
+
+    Django's LocaleMiddleware also follows the browser's Accept-Language; a
+    government portal speaks its official language first and offers the
+    switch, so only the language cookie set by that switch counts.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        if request.path.startswith("/api/"):
+            # Programs say what they want in Accept-Language, as HTTP intends.
+            super().process_request(request)
+            return
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
