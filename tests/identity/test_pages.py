@@ -57,11 +57,11 @@ def test_the_same_refusal_reads_in_english_when_english_is_chosen(client, people
 @pytest.fixture
 def frozen_rate_window(monkeypatch):
     """Keep every request of a test inside one rate-limit window."""
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     from tongban.kernel import ratelimit
 
-    instant = datetime(2026, 11, 23, 8, 0, 30, tzinfo=timezone.utc)
+    instant = datetime(2026, 11, 23, 8, 0, 30, tzinfo=UTC)
     monkeypatch.setattr(ratelimit.timezone, "now", lambda: instant)
 
 
