@@ -6,15 +6,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DJANGO_SETTINGS_MODULE := tongban.settings
 
-.PHONY: run test setup venv assets db demo serve lint bench openapi-snapshot clean
+.PHONY: run test system-deps setup venv assets db demo serve lint bench openapi-snapshot clean
 
-run: setup demo
-	@$(BIN)/tongban demo-accounts
-	@echo "Serving the demo region at http://127.0.0.1:8000 (Ctrl-C stops)."
+# One Python process migrates, collects static files, seeds the demo region and
+# prints its accounts (scripts/prepare.py), so that a second run is up quickly.
+run: venv assets
+	@$(BIN)/python scripts/prepare.py --demo
+	@echo "Serving the demo region at http://$${TONGBAN_BIND:-127.0.0.1:8000} (Ctrl-C stops)."
 	@$(BIN)/tongban serve
 
-test: venv assets
+# System packages first: with CI=true the missing ones (npm among them) are installed.
+test: system-deps venv assets
 	@bash scripts/test-suite.sh
+
+system-deps:
+	@bash scripts/system-deps.sh
 
 setup: venv assets db
 
@@ -37,9 +43,7 @@ src/tongban/static/vendor/.built: package.json package-lock.json $(VENV)/.instal
 	@touch $@
 
 db: venv assets
-	@$(BIN)/tongban migrate --verbosity 0
-	@$(BIN)/tongban createcachetable
-	@$(BIN)/tongban collectstatic --no-input --verbosity 0
+	@$(BIN)/python scripts/prepare.py
 
 demo: db
 	@$(BIN)/tongban seed-demo
@@ -48,7 +52,7 @@ serve:
 	@$(BIN)/tongban serve
 
 lint: venv
-	@$(BIN)/ruff check src tests bench
+	@$(BIN)/ruff check src tests bench scripts
 	@$(BIN)/lint-imports
 	@$(BIN)/mypy
 

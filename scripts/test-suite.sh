@@ -70,7 +70,7 @@ step "System packages"
 bash scripts/system-deps.sh
 
 step "ruff"
-"$BIN/ruff" check src tests bench
+"$BIN/ruff" check src tests bench scripts
 
 step "import-linter (layers)"
 "$BIN/lint-imports" --no-cache

@@ -6,6 +6,10 @@ import os
 
 import pytest
 
+# File-backed SQLite test databases (so that threads and the live server see the
+# same data) and a PostgreSQL flush that passes the audit table's trigger.
+pytest_plugins = ["tests.plugins.databases"]
+
 # Playwright's sync API runs an event loop in the test thread; Django must still
 # allow ordinary (synchronous) database access from that thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -71,6 +71,9 @@ def _local_rsa_key() -> str:
     return path.read_text()
 
 
+# Dotted path of a kernel.crypto.CryptoProvider class (an HSM or SM4 provider);
+# empty means the software provider keyed by DATA_MASTER_KEY.
+TONGBAN_CRYPTO_PROVIDER = os.environ.get("TONGBAN_CRYPTO_PROVIDER", "")
 DEBUG = os.environ.get("TONGBAN_DEBUG", "false").lower() == "true"
 ALLOWED_HOSTS = _env_list("TONGBAN_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = _env_list("TONGBAN_CSRF_TRUSTED_ORIGINS", "")
@@ -85,6 +88,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "oauth2_provider",
+    # Ninja serves its bundled Swagger UI from static files (no CDN at run time).
+    "ninja",
     "tongban.kernel",
     "tongban.registries",
     "tongban.identity",
@@ -269,3 +274,5 @@ OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
 OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+
+CSRF_FAILURE_VIEW = "tongban.kernel.errors.csrf_failure"

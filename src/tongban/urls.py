@@ -14,3 +14,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "tongban.kernel.errors.page_not_found"
+handler500 = "tongban.kernel.errors.server_error"

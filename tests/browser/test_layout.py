@@ -36,8 +36,9 @@ def test_the_home_page_is_in_chinese_by_default(page: Page, console_errors):
     assert not csp_violations(console_errors), console_errors
 
 
-def test_a_browser_asking_for_an_unsupported_language_gets_chinese(browser, live_server):
-    context = new_context(browser, live_server.url, locale="fr-FR")
+@pytest.mark.parametrize("locale", ["en-US", "fr-FR"])
+def test_pages_are_chinese_until_the_visitor_switches_whatever_the_browser_asks(browser, live_server, locale):
+    context = new_context(browser, live_server.url, locale=locale)
     try:
         page = context.new_page()
         page.goto("/")

@@ -29,8 +29,8 @@ def hit(scope: str, key: str) -> None:
     now = timezone.now()
     start = _window_start(now, window_seconds)
     counter_key = f"{scope}:{key}"[:200]
-    # Its own transaction: a refused request must still be counted, even when
-    # the caller's transaction rolls back.
+    # Call this outside any transaction (views do, before their service call):
+    # a refused request must stay counted, which a caller's rollback would undo.
     with transaction.atomic():
         updated = RateLimitCounter.objects.filter(key=counter_key, window_start=start).update(
             count=F("count") + 1
