@@ -135,6 +135,9 @@ def test_a_production_response_carries_the_security_headers(tmp_path):
     headers = run_python(
         tmp_path,
         "import django, json; django.setup()\n"
+        # A deployment collects static files before serving (docs/operations.md).
+        "from django.core.management import call_command\n"
+        "call_command('collectstatic', interactive=False, verbosity=0)\n"
         "from django.test import Client\n"
         f"r = Client(HTTP_HOST='{HOST}').get('/no-such-page/', secure=True)\n"
         "plain = Client(HTTP_HOST='" + HOST + "').get('/no-such-page/')\n"

@@ -181,6 +181,10 @@ STORAGES = {
                     if not DEBUG else "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# A page must render even if a file is missing from the collected manifest: fall
+# back to the unhashed name rather than fail with a server error.
+WHITENOISE_MANIFEST_STRICT = False
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
                       "LOCATION": "tongban_cache"}}
 
