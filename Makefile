@@ -60,9 +60,11 @@ bench: setup
 	@$(BIN)/python -m bench
 
 openapi-snapshot: venv
-	@$(BIN)/python -m tests.api.snapshot > tests/api/openapi.snapshot.json.tmp
+	@$(BIN)/python -m tests.api.snapshot api > tests/api/openapi.snapshot.json.tmp
 	@mv tests/api/openapi.snapshot.json.tmp tests/api/openapi.snapshot.json
-	@echo "Updated tests/api/openapi.snapshot.json: review the diff and commit it."
+	@$(BIN)/python -m tests.api.snapshot exchange > tests/api/exchange.snapshot.json.tmp
+	@mv tests/api/exchange.snapshot.json.tmp tests/api/exchange.snapshot.json
+	@echo "Updated tests/api/*.snapshot.json: review the diff and commit it."
 
 clean:
 	rm -rf $(VENV) node_modules src/tongban/static/vendor var/static

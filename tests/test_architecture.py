@@ -24,15 +24,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.regex_helper import normalize
 from ninja.operation import Operation
 
-from tongban.api import api
+from tongban.api import api, gateway_api
 
-API_PREFIX = "/api/v1"
+# Each Ninja API and where it is mounted.
+APIS = [(api, "/api/v1"), (gateway_api, "/exchange/v1")]
 
 # API operations anyone may call, without a token or a session.
 PUBLIC_API_OPERATIONS = {
-    ("GET", "/kernel/health"): "load balancers probe it",
-    ("GET", "/kernel/regions"): "the region tree is public information",
-    ("GET", "/kernel/departments"): "the list of departments is public information",
+    ("GET", "/api/v1/kernel/health"): "load balancers probe it",
+    ("GET", "/api/v1/kernel/regions"): "the region tree is public information",
+    ("GET", "/api/v1/kernel/departments"): "the list of departments is public information",
 }
 
 # Django URL names (namespace:name) of pages anyone may open.
@@ -49,6 +50,9 @@ PUBLIC_URL_NAMES = {
     "api:api-root": "the API root (Ninja)",
     "api:openapi-json": "the OpenAPI description of the API",
     "api:openapi-view": "the API documentation page",
+    "exchange-api:api-root": "the gateway root (Ninja)",
+    "exchange-api:openapi-json": "the OpenAPI description of the gateway",
+    "exchange-api:openapi-view": "the gateway documentation page",
     "oauth2_provider:token": "OAuth2 clients authenticate in the request",
     "oauth2_provider:revoke-token": "OAuth2 clients authenticate in the request",
     "oauth2_provider:jwks-info": "OpenID Connect: relying parties fetch the public keys",
@@ -64,7 +68,7 @@ PUBLIC_URL_NAMES = {
 @dataclass(frozen=True)
 class ApiOperation:
     method: str
-    path: str  # below /api/v1, with {parameters}
+    path: str  # the full path, with {parameters}
     operation: Operation
 
     @property
@@ -73,15 +77,17 @@ class ApiOperation:
 
 
 def api_operations() -> list[ApiOperation]:
-    """Return every operation of the Ninja API with the auth it was bound with."""
-    api.urls  # noqa: B018 - binds the routers (and their auth) as serving does
+    """Return every operation of every Ninja API with the auth it was bound with."""
     found = []
-    for bound in api._get_bound_routers():
-        for path, path_view in bound.path_operations.items():
-            full = "/" + "/".join(part.strip("/") for part in (bound.prefix, path) if part.strip("/"))
-            for operation in path_view.operations:
-                for method in operation.methods:
-                    found.append(ApiOperation(method.upper(), full, operation))
+    for ninja_api, prefix in APIS:
+        ninja_api.urls  # noqa: B018 - binds the routers (and their auth) as serving does
+        for bound in ninja_api._get_bound_routers():
+            for path, path_view in bound.path_operations.items():
+                parts = (prefix, bound.prefix, path)
+                full = "/" + "/".join(part.strip("/") for part in parts if part.strip("/"))
+                for operation in path_view.operations:
+                    for method in operation.methods:
+                        found.append(ApiOperation(method.upper(), full, operation))
     return sorted(found, key=lambda op: (op.path, op.method))
 
 
@@ -115,7 +121,7 @@ def test_every_api_operation_requires_the_platform_s_authentication(op):
 
 def example_api_path(path: str) -> str:
     # Authentication runs before parameters are parsed, so any value will do.
-    return API_PREFIX + re.sub(r"\{[^}]+\}", "1", path)
+    return re.sub(r"\{[^}]+\}", "1", path)
 
 
 @pytest.mark.django_db
@@ -198,7 +204,7 @@ def django_routes() -> list[Route]:
     """Return every URL pattern except the API's operations (tested above)."""
     routes = []
     for route in _walk(get_resolver().url_patterns, [], None):
-        in_api = route.name is not None and route.name.startswith("api:")
+        in_api = route.name is not None and route.name.startswith(("api:", "exchange-api:"))
         if in_api and route.name not in PUBLIC_URL_NAMES:
             continue
         routes.append(route)
@@ -266,7 +272,7 @@ EXTERNAL_ASSET = re.compile(
     r"""<(?:script|img|iframe)\b[^>]*\bsrc\s*=\s*["']?(?:https?:)?//|<link\b[^>]*\bhref\s*=\s*["']?(?:https?:)?//""",
     re.I,
 )
-PUBLIC_PAGES = [name for name in PUBLIC_URL_NAMES if name not in ("api:openapi-json",)]
+PUBLIC_PAGES = [name for name in PUBLIC_URL_NAMES if not name.endswith(":openapi-json")]
 
 
 @pytest.mark.django_db

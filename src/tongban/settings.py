@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "tongban.kernel",
     "tongban.registries",
     "tongban.identity",
+    "tongban.catalog",
+    "tongban.exchange",
     "tongban.portal",
     "tongban.workbench",
     "tongban.demo",
@@ -225,6 +227,8 @@ RATE_LIMITS = {
     "sign_up": (10, 60),
     "real_name": (10, 60),
     "officer_sign_in": (20, 60),
+    # Exchange-gateway calls per department system (client id).
+    "exchange_call": (600, 60),
 }
 
 OAUTH2_PROVIDER = {
@@ -266,7 +270,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "tongban.kernel.logging.RedactIdentifiersFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("TONGBAN_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

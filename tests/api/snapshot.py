@@ -8,16 +8,24 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import Any
 
+# Each API's OpenAPI address and the file its snapshot is kept in.
+DOCUMENTS = {
+    "api": ("/api/v1/openapi.json", "openapi.snapshot.json"),
+    "exchange": ("/exchange/v1/openapi.json", "exchange.snapshot.json"),
+}
 
-def live_schema() -> dict[str, Any]:
-    """Return the schema exactly as GET /api/v1/openapi.json serves it."""
+
+def live_schema(name: str = "api") -> dict[str, Any]:
+    """Return the schema exactly as the API ``name`` serves it."""
     from django.test import Client
 
-    response = Client().get("/api/v1/openapi.json")
+    url = DOCUMENTS[name][0]
+    response = Client().get(url)
     if response.status_code != 200:
-        raise RuntimeError(f"/api/v1/openapi.json answered {response.status_code}")
+        raise RuntimeError(f"{url} answered {response.status_code}")
     schema: dict[str, Any] = json.loads(response.content)
     return schema
 
@@ -34,7 +42,8 @@ def main() -> None:
 
     django.setup()
     setup_test_environment()  # lets the test client's host in, as under pytest
-    print(render(live_schema()), end="")
+    name = sys.argv[1] if len(sys.argv) > 1 else "api"
+    print(render(live_schema(name)), end="")
 
 
 if __name__ == "__main__":

@@ -10,27 +10,32 @@ import difflib
 import json
 from pathlib import Path
 
-from .snapshot import live_schema, render
+import pytest
+
+from .snapshot import DOCUMENTS, live_schema, render
 
 SNAPSHOT = Path(__file__).with_name("openapi.snapshot.json")
 
 
-def test_the_openapi_description_matches_the_committed_snapshot():
-    live = render(live_schema())
-    committed = SNAPSHOT.read_text(encoding="utf-8") if SNAPSHOT.exists() else ""
+@pytest.mark.parametrize("name", sorted(DOCUMENTS))
+def test_the_openapi_description_matches_the_committed_snapshot(name):
+    url, filename = DOCUMENTS[name]
+    snapshot = Path(__file__).with_name(filename)
+    live = render(live_schema(name))
+    committed = snapshot.read_text(encoding="utf-8") if snapshot.exists() else ""
 
     if live != committed:
         diff = "".join(
             list(
                 difflib.unified_diff(
                     committed.splitlines(keepends=True), live.splitlines(keepends=True),
-                    fromfile="tests/api/openapi.snapshot.json (committed)", tofile="/api/v1/openapi.json (live)",
+                    fromfile=f"tests/api/{filename} (committed)", tofile=f"{url} (live)",
                 )
             )[:200]
         )
         raise AssertionError(
             "The API changed but its OpenAPI snapshot did not. If the change is intended, "
-            "run `make openapi-snapshot` and commit tests/api/openapi.snapshot.json.\n" + diff
+            f"run `make openapi-snapshot` and commit tests/api/{filename}.\n" + diff
         )
 
 

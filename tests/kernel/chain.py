@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tongban.kernel.audit import GENESIS_HASH, compute_hash
+from tongban.kernel.audit import GENESIS_HASH, compute_hash, hash_of
 from tongban.kernel.models import AuditRecord
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -88,17 +88,7 @@ def build_chain(events: Sequence[Event]) -> list[AuditRecord]:
 
 def rehash(entry: AuditRecord) -> str:
     """Return the hash ``entry`` would carry if its author had written it as it is now."""
-    return compute_hash(
-        seq=entry.seq,
-        occurred_at=entry.occurred_at,
-        actor=entry.actor,
-        action=entry.action,
-        target=entry.target,
-        source_address=entry.source_address,
-        result=entry.result,
-        details=entry.details,
-        prev_hash=entry.prev_hash,
-    )
+    return hash_of(entry)
 
 
 def copy_record(entry: AuditRecord, **changes: Any) -> AuditRecord:

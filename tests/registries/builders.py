@@ -94,3 +94,49 @@ def make_citizen(person: Person, username: str) -> Account:
     return identity.register_citizen(
         username=username, password=PASSWORD, name=person.name, id_number=person.id_number
     )
+
+
+def set_up_vital_and_property_registries(org) -> tuple[Registry, Registry, Registry]:
+    """Create the births-and-deaths registry (Hangzhou health), the marriage registry (Hangzhou
+    civil affairs) and the real-property registry (Hangzhou natural resources)."""
+    births = services.ensure_registry(
+        actor=SYSTEM, code=services.BIRTH_DEATH_REGISTRY, name="出生死亡登记", name_en="Births and deaths",
+        owner=org.department(HANGZHOU, Department.Kind.HEALTH),
+    )
+    marriages = services.ensure_registry(
+        actor=SYSTEM, code=services.MARRIAGE_REGISTRY, name="婚姻登记", name_en="Marriages and divorces",
+        owner=org.department(HANGZHOU, Department.Kind.CIVIL_AFFAIRS),
+    )
+    property_registry = services.ensure_registry(
+        actor=SYSTEM, code=services.PROPERTY_REGISTRY, name="不动产登记", name_en="Real property",
+        owner=org.department(HANGZHOU, Department.Kind.NATURAL_RESOURCES),
+    )
+    return births, marriages, property_registry
+
+
+def certificate_number(prefix: str = "C") -> str:
+    """Return a fresh certificate number."""
+    return f"{prefix}{next(_serial):08d}"
+
+
+def parcel_code(region: str = "330106") -> str:
+    """Return a fresh valid parcel code (宗地代码) in ``region``."""
+    return f"{region}001002GB{next(_serial) % 100_000:05d}"
+
+
+def make_vital_event(kind: str, subject: Person, *, actor=SYSTEM, occurred_on: date | None = None,
+                     place: str = "330106", reason: str = "Certificate presented", **persons):
+    return services.register_vital_event(
+        actor=actor, kind=kind, occurred_on=occurred_on or date(2024, 5, 20), place=place, subject=subject,
+        certificate_number=certificate_number(kind[0].upper()), reason=reason, **persons,
+    )
+
+
+def make_parcel(owners, *, actor=SYSTEM, region: str = "330106", area: str = "120.50",
+                use: str = "residential", acquired_on: date = date(2015, 6, 1), reason: str = "First registration"):
+    """Register a parcel; ``owners`` is a list of (holder, share) pairs."""
+    return services.register_parcel(
+        actor=actor, location_code=parcel_code(region), region=region, area=area, use=use,
+        owners=[{"holder": holder, "share": share} for holder, share in owners], acquired_on=acquired_on,
+        reason=reason,
+    )

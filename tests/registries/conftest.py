@@ -8,7 +8,13 @@ from django.utils import translation
 from tongban.identity.models import Role
 from tongban.kernel.models import Department
 
-from .builders import NINGBO, make_officer, make_person, set_up_registries
+from .builders import (
+    NINGBO,
+    make_officer,
+    make_person,
+    set_up_registries,
+    set_up_vital_and_property_registries,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -51,3 +57,27 @@ def outsider(org, registries):
 @pytest.fixture
 def person(registries):
     return make_person()
+
+
+@pytest.fixture
+def vital_registries(org, registries):
+    """The births-and-deaths, marriage and real-property registries, with the person registries."""
+    return set_up_vital_and_property_registries(org)
+
+
+@pytest.fixture
+def health_officer(org, vital_registries):
+    """A window officer of Hangzhou health (owns the births-and-deaths registry)."""
+    return make_officer(org, "hz-health", kind=Department.Kind.HEALTH)
+
+
+@pytest.fixture
+def civil_officer(org, vital_registries):
+    """A window officer of Hangzhou civil affairs (owns the marriage registry)."""
+    return make_officer(org, "hz-civil", kind=Department.Kind.CIVIL_AFFAIRS)
+
+
+@pytest.fixture
+def land_officer(org, vital_registries):
+    """A window officer of Hangzhou natural resources (owns the real-property registry)."""
+    return make_officer(org, "hz-land", kind=Department.Kind.NATURAL_RESOURCES)

@@ -29,6 +29,8 @@ OFFICERS: list[tuple[str, str, str, list[str]]] = [
     ("hz-admin", "330100", Department.Kind.MARKET_REGULATION, [Role.DEPARTMENT_ADMIN]),
     ("hz-police", "330100", Department.Kind.PUBLIC_SECURITY, [Role.WINDOW_OFFICER]),
     ("hz-data", "330100", Department.Kind.DATA_BUREAU, [Role.DATA_OFFICER]),
+    ("hz-police-data", "330100", Department.Kind.PUBLIC_SECURITY, [Role.DATA_OFFICER]),
+    ("hz-tax-data", "330100", Department.Kind.TAX, [Role.DATA_OFFICER]),
     ("nb-civil", "330200", Department.Kind.CIVIL_AFFAIRS, [Role.WINDOW_OFFICER, Role.REVIEWER]),
     ("platform-admin", "330100", Department.Kind.DATA_BUREAU, [Role.PLATFORM_ADMIN]),
 ]

@@ -71,6 +71,21 @@ def compute_hash(
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def hash_of(entry: AuditRecord) -> str:
+    """Return the hash ``entry`` should carry given its fields as they are now."""
+    return compute_hash(
+        seq=entry.seq,
+        occurred_at=entry.occurred_at,
+        actor=entry.actor,
+        action=entry.action,
+        target=entry.target,
+        source_address=entry.source_address,
+        result=entry.result,
+        details=entry.details,
+        prev_hash=entry.prev_hash,
+    )
+
+
 def record(
     action: str,
     *,
@@ -148,18 +163,7 @@ def verify_records(
             return ChainBreak(entry.seq, position, f"expected record #{expected_seq}, found #{entry.seq}")
         if entry.prev_hash != prev_hash:
             return ChainBreak(entry.seq, position, f"does not link to record #{expected_seq - 1}")
-        recomputed = compute_hash(
-            seq=entry.seq,
-            occurred_at=entry.occurred_at,
-            actor=entry.actor,
-            action=entry.action,
-            target=entry.target,
-            source_address=entry.source_address,
-            result=entry.result,
-            details=entry.details,
-            prev_hash=entry.prev_hash,
-        )
-        if recomputed != entry.record_hash:
+        if hash_of(entry) != entry.record_hash:
             return ChainBreak(entry.seq, position, "content does not match its hash")
         prev_hash = entry.record_hash
         expected_seq += 1

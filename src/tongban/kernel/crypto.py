@@ -1,4 +1,4 @@
-"""The CryptoProvider seam: field encryption, blind indexes and keyed digests.
+"""The CryptoProvider seam: field encryption, blind indexes, keyed digests and platform signatures.
 
 Everything that touches key material goes through ``get_crypto_provider()`` so
 that a deployment can replace the software keys with SM4/SM2 or an HSM by
@@ -15,7 +15,8 @@ import os
 from functools import cache
 from typing import Protocol
 
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
@@ -41,6 +42,14 @@ class CryptoProvider(Protocol):
         """Return a deterministic keyed digest of ``value`` for equality lookups."""
         ...
 
+    def sign(self, message: bytes, *, purpose: str) -> bytes:
+        """Return the platform's Ed25519 signature of ``message`` with the key for ``purpose``."""
+        ...
+
+    def public_key(self, *, purpose: str) -> bytes:
+        """Return the raw 32-byte Ed25519 public key that verifies ``sign(..., purpose=purpose)``."""
+        ...
+
 
 def _derive(master: bytes, label: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label.encode()).derive(master)
@@ -59,6 +68,7 @@ class SoftwareCryptoProvider:
         master = master_key.encode()
         self._aead = AESGCM(_derive(master, "tongban/field-encryption"))
         self._index_key = _derive(master, "tongban/blind-index")
+        self._signing_seed = _derive(master, "tongban/platform-signing")
 
     def encrypt(self, plaintext: str, *, purpose: str) -> str:
         nonce = os.urandom(12)
@@ -78,6 +88,19 @@ class SoftwareCryptoProvider:
     def blind_index(self, value: str, *, purpose: str) -> str:
         message = f"{purpose}\x00{value}".encode()
         return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()
+
+    def _signing_key(self, purpose: str) -> Ed25519PrivateKey:
+        # One key per purpose, derived (never stored): the master key is the only secret.
+        seed = _derive(self._signing_seed, f"tongban/signing/{purpose}")
+        return Ed25519PrivateKey.from_private_bytes(seed)
+
+    def sign(self, message: bytes, *, purpose: str) -> bytes:
+        return self._signing_key(purpose).sign(message)
+
+    def public_key(self, *, purpose: str) -> bytes:
+        return self._signing_key(purpose).public_key().public_bytes(
+            encoding=serialization.Encoding.Raw, format=serialization.PublicFormat.Raw
+        )
 
 
 @cache

@@ -6,6 +6,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("me/", views.profile, name="profile"),
+    path("me/data-use/", views.data_use, name="data_use"),
     path("me/acting-for/", views.acting_for, name="acting_for"),
     path("me/delegations/", views.delegate, name="delegate"),
     path("me/delegations/<int:pk>/revoke/", views.revoke_delegation, name="revoke_delegation"),

@@ -6,12 +6,15 @@ from datetime import datetime, time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tongban.catalog import selectors as catalog
+from tongban.exchange import selectors as exchange
 from tongban.identity import services as identity
 from tongban.identity.middleware import ACTING_FOR_SESSION_KEY
 from tongban.identity.models import Account, Delegation
@@ -108,3 +111,25 @@ def revoke_delegation(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("The delegation is revoked."))
     return redirect("portal:profile")
+
+
+DATA_USE_PAGE_SIZE = 25
+
+
+@login_required
+def data_use(request: HttpRequest) -> HttpResponse:
+    """Show every gateway call that read the person's record (or, acting for an entity, the entity's)."""
+    account: Account = request.user  # type: ignore[assignment]
+    entity = getattr(request, "acting_for", None)
+    if entity is not None:
+        calls = exchange.calls_about_entity(entity.pk)
+    elif account.person_id is not None:
+        calls = exchange.calls_about_person(account.person_id)
+    else:
+        calls = exchange.calls_about_person(-1)
+    page = Paginator(calls, DATA_USE_PAGE_SIZE).get_page(request.GET.get("page"))
+    resource_names = catalog.resource_names(call.resource_code for call in page)
+    return render(request, "portal/data_use.html", {
+        "page": page, "entity": entity, "resource_names": resource_names,
+        "verified": account.person_id is not None,
+    })

@@ -1,7 +1,7 @@
 """Reads of the base registries.
 
 Lists are scoped by the actor at the queryset level (``persons_visible_to``,
-``entities_visible_to``): officers acting for a registry's owner department see
+``entities_visible_to``, ``vital_events_visible_to``, ``parcels_visible_to``): officers acting for a registry's owner department see
 that registry's records, a citizen sees their own person and the entities they
 represent, the platform sees everything and everyone else sees nothing.
 
@@ -12,12 +12,15 @@ for an entity) and return at most one record the caller already identified.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongban.kernel.masking import mask_id_number
+from tongban.kernel.models import Region
 from tongban.kernel.problems import NotFound
 from tongban.registries.access import (
     VIEW_FULL_ID_NUMBER,
@@ -25,21 +28,49 @@ from tongban.registries.access import (
     has_perm,
     sees_everything,
 )
-from tongban.registries.models import LegalEntity, Person, RecordChange, Registry
+from tongban.registries.models import (
+    DynamicRecord,
+    DynamicRecordVersion,
+    DynamicRegistry,
+    LegalEntity,
+    OwnershipShare,
+    Parcel,
+    Person,
+    RecordChange,
+    Registry,
+    VitalEvent,
+)
 from tongban.registries.numbers import id_number_index, normalize_id_number, normalize_uscc
 
 __all__ = [
+    "current_spouse_id",
+    "dynamic_record_as_of",
+    "dynamic_records_visible_to",
+    "dynamic_registries",
+    "dynamic_registry",
     "entities_represented_by",
     "entities_visible_to",
+    "entity_as_of",
     "entity_history",
     "find_entity_by_uscc",
     "find_person_by_id_number",
+    "last_marriage_event",
     "match_real_name",
+    "parcel_history",
+    "parcel_shares",
+    "parcels_visible_to",
+    "person_as_of",
     "person_history",
     "persons_visible_to",
     "present_id_number",
+    "visible_dynamic_record",
     "visible_entity",
+    "visible_entity_as_of",
+    "visible_parcel",
     "visible_person",
+    "visible_person_as_of",
+    "visible_vital_event",
+    "vital_events_visible_to",
 ]
 
 
@@ -152,3 +183,255 @@ def find_entity_by_uscc(uscc: str) -> LegalEntity | None:
     if not code:
         return None
     return LegalEntity.objects.select_related("legal_representative").filter(uscc=code).first()
+
+
+# -- reading a record "as of" a past moment -------------------------------------------------------
+
+
+def _as_aware(at: datetime) -> datetime:
+    return at if timezone.is_aware(at) else timezone.make_aware(at)
+
+
+def _region_or(code: Any, current: Region) -> Region:
+    return Region.objects.filter(code=code).first() or current if isinstance(code, str) else current
+
+
+def _past_values(changes: QuerySet[RecordChange], current: dict[str, Any]) -> dict[str, Any] | None:
+    """Undo ``changes`` (newest first) on ``current``; return None if one of them created the record."""
+    values = dict(current)
+    for change in changes.order_by("-changed_at", "-pk"):
+        if change.kind == RecordChange.Kind.CREATED:
+            return None
+        # History masks ID numbers, so they cannot be restored: the current number stays.
+        values.update({field: value for field, value in change.before.items() if field in values})
+    return values
+
+
+def person_as_of(person: Person, at: datetime) -> Person | None:
+    """Return ``person`` as the registry recorded them at ``at``, or None if not registered yet.
+
+    The answer is an unsaved copy rebuilt from the history (never save it). The
+    history keeps ID numbers masked, so the copy carries the current ID number
+    even if it was corrected since; every other field is as it was then.
+    """
+    current = {field: getattr(person, field) for field in _PERSON_AS_OF_FIELDS}
+    current["address_region"] = person.address_region
+    values = _past_values(RecordChange.objects.filter(person=person, changed_at__gt=_as_aware(at)), current)
+    if values is None:
+        return None
+    if isinstance(values["birth_date"], str):
+        values["birth_date"] = date.fromisoformat(values["birth_date"])
+    values["address_region"] = _region_or(values["address_region"], person.address_region)
+    return Person(
+        pk=person.pk, registry_id=person.registry_id, id_number=person.id_number,
+        id_number_index=person.id_number_index, created_at=person.created_at, updated_at=person.updated_at,
+        **values,
+    )
+
+
+def entity_as_of(entity: LegalEntity, at: datetime) -> LegalEntity | None:
+    """Return ``entity`` as the registry recorded it at ``at``, or None if not registered yet.
+
+    The answer is an unsaved copy rebuilt from the history (never save it).
+    """
+    current = {field: getattr(entity, field) for field in _ENTITY_AS_OF_FIELDS}
+    values = _past_values(RecordChange.objects.filter(entity=entity, changed_at__gt=_as_aware(at)), current)
+    if values is None:
+        return None
+    if isinstance(values["established_on"], str):
+        values["established_on"] = date.fromisoformat(values["established_on"])
+    values["registered_region"] = _region_or(values["registered_region"], entity.registered_region)
+    representative = values["legal_representative"]
+    if not isinstance(representative, Person):
+        values["legal_representative"] = (
+            Person.objects.filter(pk=representative).first() or entity.legal_representative
+        )
+    return LegalEntity(
+        pk=entity.pk, registry_id=entity.registry_id, uscc=entity.uscc, created_at=entity.created_at,
+        updated_at=entity.updated_at, **values,
+    )
+
+
+_PERSON_AS_OF_FIELDS = ("name", "sex", "birth_date", "nationality", "address_region", "status")
+_ENTITY_AS_OF_FIELDS = (
+    "name", "entity_type", "legal_representative", "registered_region", "status", "established_on",
+)
+
+
+def visible_person_as_of(actor: Any, person_id: int, at: datetime) -> Person:
+    """Return the person as recorded at ``at`` (see ``person_as_of``) if ``actor`` may see them.
+
+    Raise NotFound if the actor may not see the person or they were not registered yet.
+    """
+    person = person_as_of(visible_person(actor, person_id), at)
+    if person is None:
+        raise NotFound(_("This person was not registered at that time."))
+    return person
+
+
+def visible_entity_as_of(actor: Any, entity_id: int, at: datetime) -> LegalEntity:
+    """Return the legal entity as recorded at ``at`` if ``actor`` may see it.
+
+    Raise NotFound if the actor may not see the entity or it was not registered yet.
+    """
+    entity = entity_as_of(visible_entity(actor, entity_id), at)
+    if entity is None:
+        raise NotFound(_("This legal entity was not registered at that time."))
+    return entity
+
+
+# -- vital events and real property ---------------------------------------------------------------
+
+
+def vital_events_visible_to(actor: Any) -> QuerySet[VitalEvent]:
+    """Return the vital events ``actor`` may see, oldest first.
+
+    Officers of the owning department see their registry's events; a citizen
+    sees the events that name them (as subject, spouse or parent).
+    """
+    queryset = VitalEvent.objects.select_related("place", "department").order_by("occurred_on", "pk")
+    if sees_everything(actor):
+        return queryset
+    scope = Q()
+    registries = _owned_registries(actor)
+    if registries is not None:
+        scope |= Q(registry_id__in=registries)
+    person_id = getattr(actor, "person_id", None)
+    if person_id is not None:
+        scope |= Q(subject_id=person_id) | Q(spouse_id=person_id) | Q(mother_id=person_id) | Q(father_id=person_id)
+    if not scope:
+        return VitalEvent.objects.none()
+    return queryset.filter(scope)
+
+
+def parcels_visible_to(actor: Any) -> QuerySet[Parcel]:
+    """Return the parcels ``actor`` may see: the owning department's, or those a citizen holds or held."""
+    queryset = Parcel.objects.select_related("region").order_by("pk")
+    if sees_everything(actor):
+        return queryset
+    scope = Q()
+    registries = _owned_registries(actor)
+    if registries is not None:
+        scope |= Q(registry_id__in=registries)
+    person_id = getattr(actor, "person_id", None)
+    if person_id is not None:
+        scope |= Q(pk__in=OwnershipShare.objects.filter(holder_person_id=person_id).values("parcel_id"))
+    if not scope:
+        return Parcel.objects.none()
+    return queryset.filter(scope)
+
+
+def visible_vital_event(actor: Any, event_id: int) -> VitalEvent:
+    """Return the vital event with ``event_id`` if ``actor`` may see it; raise NotFound otherwise."""
+    event = vital_events_visible_to(actor).filter(pk=event_id).first()
+    if event is None:
+        raise NotFound(_("There is no such vital event, or you may not see it."))
+    return event
+
+
+def visible_parcel(actor: Any, parcel_id: int) -> Parcel:
+    """Return the parcel with ``parcel_id`` if ``actor`` may see it; raise NotFound otherwise."""
+    parcel = parcels_visible_to(actor).filter(pk=parcel_id).first()
+    if parcel is None:
+        raise NotFound(_("There is no such parcel, or you may not see it."))
+    return parcel
+
+
+def parcel_history(actor: Any, parcel_id: int) -> QuerySet[RecordChange]:
+    """Return the changes to a parcel (registration, transfers), oldest first; raise NotFound if hidden."""
+    parcel = visible_parcel(actor, parcel_id)
+    return RecordChange.objects.filter(parcel=parcel).order_by("changed_at", "pk")
+
+
+def parcel_shares(parcel: Parcel, *, on: date | None = None) -> QuerySet[OwnershipShare]:
+    """Return the shares of ``parcel`` held now, or on the day ``on``.
+
+    A share acquired on a day is held from that day; a share ended on a day is
+    no longer held on it (the buyer holds it).
+    """
+    shares = OwnershipShare.objects.filter(parcel=parcel).select_related("holder_person", "holder_entity")
+    if on is None:
+        return shares.filter(ended_on__isnull=True)
+    return shares.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=on), acquired_on__lte=on)
+
+
+def _last_couple_event(person: Person) -> VitalEvent | None:
+    return (
+        VitalEvent.objects.filter(
+            Q(subject=person) | Q(spouse=person),
+            kind__in=[VitalEvent.Kind.MARRIAGE, VitalEvent.Kind.DIVORCE],
+        )
+        .order_by("-occurred_on", "-pk")
+        .first()
+    )
+
+
+def last_marriage_event(person: Person) -> VitalEvent | None:
+    """Return ``person``'s last registered marriage if no divorce followed it, else None."""
+    event = _last_couple_event(person)
+    return event if event is not None and event.kind == VitalEvent.Kind.MARRIAGE else None
+
+
+def current_spouse_id(person: Person) -> int | None:
+    """Return the id of ``person``'s living spouse by the marriage registry, or None if unmarried.
+
+    A marriage ends by a registered divorce or by the spouse's death.
+    """
+    event = last_marriage_event(person)
+    if event is None:
+        return None
+    spouse_id = event.spouse_id if event.subject_id == person.pk else event.subject_id
+    if spouse_id is None or not Person.objects.filter(pk=spouse_id, status=Person.Status.LIVING).exists():
+        return None
+    return spouse_id
+
+
+# -- registries without code ----------------------------------------------------------------------
+
+
+def dynamic_records_visible_to(
+    actor: Any, definition: DynamicRegistry, *, key: str | None = None, key_prefix: str | None = None
+) -> QuerySet[DynamicRecord]:
+    """Return the records of a registry without code that ``actor`` may see (its owner's officers).
+
+    ``key`` finds one record; ``key_prefix`` the records whose key starts with it.
+    """
+    queryset = DynamicRecord.objects.filter(registry=definition).order_by("pk")
+    if not sees_everything(actor):
+        registry = Registry.objects.only("owner_id").get(pk=definition.registry_id)
+        if registry.owner_id not in acting_department_ids(actor):
+            return DynamicRecord.objects.none()
+    if key is not None:
+        queryset = queryset.filter(key=key)
+    if key_prefix:
+        queryset = queryset.filter(key__startswith=key_prefix)
+    return queryset
+
+
+def dynamic_registries() -> QuerySet[DynamicRegistry]:
+    """Return every registry defined without code, by code (definitions describe no one)."""
+    return DynamicRegistry.objects.select_related("registry").order_by("registry__code")
+
+
+def dynamic_registry(code: str) -> DynamicRegistry:
+    """Return the definition of the registry without code ``code``; raise NotFound if there is none.
+
+    Definitions (schema, key field, owner) describe no one and are readable by every caller.
+    """
+    definition = DynamicRegistry.objects.select_related("registry").filter(registry__code=code).first()
+    if definition is None:
+        raise NotFound(_("There is no such registry."))
+    return definition
+
+
+def visible_dynamic_record(actor: Any, definition: DynamicRegistry, key: str) -> DynamicRecord:
+    """Return the record with ``key`` if ``actor`` may see it; raise NotFound otherwise."""
+    record = dynamic_records_visible_to(actor, definition, key=key).first()
+    if record is None:
+        raise NotFound(_("There is no such record, or you may not see it."))
+    return record
+
+
+def dynamic_record_as_of(record: DynamicRecord, at: datetime) -> DynamicRecordVersion | None:
+    """Return the version of ``record`` that was current at ``at``, or None if it did not exist yet."""
+    return record.versions.filter(changed_at__lte=_as_aware(at)).order_by("-version").first()

@@ -26,6 +26,8 @@ class Command(BaseCommand):
             "--access-logfile", "-",
             # Log lines carry the path only, never query strings (which may hold tokens).
             "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
+            # Paths may carry ID numbers (gateway keys): the logger redacts them.
+            "--logger-class", "tongban.kernel.logging.RedactingGunicornLogger",
             "--forwarded-allow-ips", ",".join(os.environ.get("TONGBAN_TRUSTED_PROXIES", "").split(",")) or "127.0.0.1",
         ]
         # Replace this process so that signals reach gunicorn directly.

@@ -1,0 +1,301 @@
+"""The exchange gateway: answer a department system's call under a grant, and log every call.
+
+``call_resource`` is the one way data leaves a registry for another
+department. It checks the grant through ``catalog.services``, returns only the
+granted fields with the grant's masking, and appends one record to the signed
+call log for every call, answered or refused. The call log is the gateway's
+own tamper-evident audit trail, so a call writes no ``kernel.audit`` record
+(two chains locked per call would halve the gateway's throughput for nothing).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tongban.catalog import services as catalog
+from tongban.exchange.log import (
+    LogBreak,
+    append,
+    key_id_of,
+    public_key,
+    verify_log,
+    write_checkpoint,
+)
+from tongban.exchange.models import CallLogRecord, Checkpoint
+from tongban.kernel import audit, ratelimit
+from tongban.kernel.crypto import get_crypto_provider
+from tongban.kernel.problems import InvalidInput, NotFound, PermissionDenied, Problem, RateLimited
+from tongban.registries import services as registries
+from tongban.registries.models import LegalEntity, Person
+
+__all__ = [
+    "RATE_LIMIT_SCOPE",
+    "CallAnswer",
+    "LogBreak",
+    "call_resource",
+    "checkpoint_now",
+    "checkpoint_public_key",
+    "verify_call_log",
+]
+
+RATE_LIMIT_SCOPE = "exchange_call"
+SUBJECT_INDEX_PURPOSE = "exchange.subject-key"
+REQUEST_DIGEST_PURPOSE = "exchange.request-digest"
+RESPONSE_DIGEST_PURPOSE = "exchange.response-digest"
+MAX_TEXT = 200
+
+
+@dataclass(frozen=True)
+class CallAnswer:
+    """What the gateway returns for an answered call."""
+
+    call: int
+    resource: str
+    grant: int
+    data: dict[str, Any]
+    masked: list[str]
+
+
+class _Refusal(Exception):
+    """A refused call: the problem for the caller and what the log keeps about it."""
+
+    def __init__(self, problem: Problem, reason: str) -> None:
+        super().__init__(reason)
+        self.problem = problem
+        self.reason = reason
+
+
+def _refuse(problem_class: type[Problem], reason: str, detail: str) -> _Refusal:
+    return _Refusal(problem_class(detail, reason=reason), reason)
+
+
+def _digest(value: Any, purpose: str) -> str:
+    # Keyed, so that a digest of a request naming an ID number cannot be
+    # reversed by trying every plausible number.
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return get_crypto_provider().blind_index(text, purpose=purpose)
+
+
+def _parse_fields(fields: str | Sequence[str] | None) -> list[str]:
+    if isinstance(fields, str):
+        fields = fields.split(",")
+    return list(dict.fromkeys(name.strip() for name in fields or [] if name.strip()))
+
+
+def _clean_param(value: str | None) -> str:
+    return " ".join(str(value or "").split())
+
+
+# -- reading the subject --------------------------------------------------------------------------
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _person_values(person: Person) -> dict[str, Any]:
+    return {
+        "id_number": person.id_number,
+        "name": person.name,
+        "sex": person.sex,
+        "birth_date": _iso(person.birth_date),
+        "nationality": person.nationality,
+        "address_region": person.address_region.code,
+        "status": person.status,
+    }
+
+
+def _entity_values(entity: LegalEntity) -> dict[str, Any]:
+    return {
+        "uscc": entity.uscc,
+        "name": entity.name,
+        "entity_type": entity.entity_type,
+        "legal_representative_name": entity.legal_representative.name,
+        "registered_region": entity.registered_region.code,
+        "status": entity.status,
+        "established_on": _iso(entity.established_on),
+    }
+
+
+@dataclass
+class _Call:
+    """What the log keeps about one call, filled in as the call proceeds."""
+
+    client_id: str
+    department_id: int | None
+    resource_code: str
+    purpose: str
+    case_id: str
+    request_digest: str
+    grant_id: int | None = None
+    subject_index: str = ""
+    person_id: int | None = None
+    entity_id: int | None = None
+
+    def log(self, *, outcome: str, reason: str = "", fields: Sequence[str] = (),
+            response_digest: str = "") -> CallLogRecord:
+        return append(
+            client_id=self.client_id, department_id=self.department_id, resource_code=self.resource_code,
+            grant_id=self.grant_id, subject_index=self.subject_index, person_id=self.person_id,
+            entity_id=self.entity_id, purpose=self.purpose, case_id=self.case_id,
+            fields_returned=list(fields), request_digest=self.request_digest,
+            response_digest=response_digest, outcome=outcome, reason=reason,
+        )
+
+
+def _normalized_key(kind: str, key: str) -> str:
+    if kind == "person":
+        number = registries.normalize_id_number(key)
+        if registries.id_number_error(number):
+            raise _refuse(InvalidInput, "malformed_key", _("The key is not a valid citizen ID number."))
+        return str(number)
+    code = registries.normalize_uscc(key)
+    if registries.uscc_error(code):
+        raise _refuse(InvalidInput, "malformed_key", _("The key is not a valid unified social credit code."))
+    return str(code)
+
+
+def _subject_values(kind: str, key: str, registry_id: int | None, call: _Call) -> dict[str, Any]:
+    if kind == "person":
+        person = registries.find_person_by_id_number(key)
+        if person is not None and registry_id in (None, person.registry_id):
+            call.person_id = person.pk
+            return _person_values(person)
+    else:
+        entity = registries.find_entity_by_uscc(key)
+        if entity is not None and registry_id in (None, entity.registry_id):
+            call.entity_id = entity.pk
+            return _entity_values(entity)
+    raise _refuse(NotFound, "subject_not_found", _("The registry has no record with this key."))
+
+
+def _answer(*, call: _Call, key: str, fields: list[str], system_id: int | None) -> CallAnswer:
+    """Return the answer to a call, or raise _Refusal saying why there is none."""
+    if system_id is None:
+        raise _refuse(PermissionDenied, "not_a_system",
+                      _("Only a department system's client-credentials token may call the gateway."))
+    if not fields or not call.purpose or not call.case_id:
+        raise _refuse(InvalidInput, "missing_parameter",
+                      _("Name the fields, the purpose and the case id of the call."))
+    if len(call.purpose) > MAX_TEXT or len(call.case_id) > MAX_TEXT:
+        raise _refuse(InvalidInput, "parameter_too_long",
+                      _("Keep the purpose and the case id under 200 characters."))
+    resource = catalog.find_resource(call.resource_code)
+    kinds = ("person", "legal_entity")
+    if resource is None or resource.record_kind not in kinds:
+        raise _refuse(NotFound, "unknown_resource", _("The gateway serves no such resource."))
+    known = {field.name for field in resource.fields.all()}
+    unknown = [name for name in fields if name not in known]
+    if unknown:
+        raise _refuse(InvalidInput, "unknown_field",
+                      _("The resource has no field %(field)s.") % {"field": unknown[0]})
+    normalized = _normalized_key(resource.record_kind, key)
+    call.subject_index = get_crypto_provider().blind_index(
+        f"{resource.record_kind}:{normalized}", purpose=SUBJECT_INDEX_PURPOSE
+    )
+    now = timezone.now()
+    grant = catalog.find_grant(system_id=system_id, resource_code=resource.code, fields=fields,
+                               purpose=call.purpose, at=now)
+    if grant is None:
+        reason = catalog.grant_refusal_reason(system_id=system_id, resource_code=resource.code,
+                                              fields=fields, purpose=call.purpose, at=now)
+        raise _refuse(PermissionDenied, reason, _("No grant in force lets this system read these fields "
+                                                  "for this purpose (%(reason)s).") % {"reason": reason})
+    call.grant_id = grant.pk
+    values = _subject_values(resource.record_kind, normalized, resource.registry_id, call)
+    masking: Mapping[str, str] = grant.masking or {}
+    data = {
+        name: catalog.apply_masking(masking[name], values.get(name)) if name in masking else values.get(name)
+        for name in fields
+    }
+    return CallAnswer(call=0, resource=resource.code, grant=grant.pk, data=data,
+                      masked=[name for name in fields if name in masking])
+
+
+def call_resource(
+    *,
+    actor: Any,
+    resource_code: str,
+    key: str,
+    fields: str | Sequence[str] | None,
+    purpose: str | None,
+    case_id: str | None,
+) -> CallAnswer:
+    """Answer one gateway call and log it; return the granted fields of the subject ``key``.
+
+    ``actor`` is the calling system's principal (``.system``, ``.department``,
+    ``.client_id``); ``key`` is an ID number for person resources and a USCC
+    for legal-entity resources; ``fields`` a list or a comma-separated text.
+    Every call, answered or refused, appends one record to the call log.
+
+    Raise RateLimited past the client's limit; InvalidInput for missing
+    parameters, an unknown field or a malformed key; NotFound for an unknown
+    resource or subject; PermissionDenied when no grant in force covers the call
+    (``reason`` says why: ``no_grant``, ``expired``, ``revoked``, …).
+    Every problem carries the call-log number as ``call``.
+    """
+    system = getattr(actor, "system", None)
+    department = getattr(actor, "department", None)
+    client_id = str(getattr(actor, "client_id", "") or audit.describe_actor(actor))
+    wanted = _parse_fields(fields)
+    call = _Call(
+        client_id=client_id, department_id=getattr(department, "pk", None),
+        resource_code=str(resource_code)[:80], purpose=_clean_param(purpose)[:MAX_TEXT],
+        case_id=_clean_param(case_id)[:MAX_TEXT],
+        request_digest=_digest({"client": client_id, "resource": resource_code, "key": key, "fields": wanted,
+                                "purpose": purpose, "case": case_id}, REQUEST_DIGEST_PURPOSE),
+    )
+    try:
+        # Counted before (and outside) the call's transaction, so refused calls stay counted.
+        ratelimit.hit(RATE_LIMIT_SCOPE, client_id)
+    except RateLimited as limited:
+        entry = call.log(outcome=CallLogRecord.Outcome.REFUSED, reason="rate_limited")
+        limited.extensions.update(reason="rate_limited", call=entry.seq)
+        raise
+    with transaction.atomic():
+        try:
+            answer = _answer(call=call, key=key, fields=wanted,
+                             system_id=getattr(system, "pk", None))
+        except _Refusal as refusal:
+            entry = call.log(outcome=CallLogRecord.Outcome.REFUSED, reason=refusal.reason)
+            problem = refusal.problem
+        else:
+            entry = call.log(outcome=CallLogRecord.Outcome.OK, fields=list(answer.data),
+                             response_digest=_digest(answer.data, RESPONSE_DIGEST_PURPOSE))
+            return CallAnswer(call=entry.seq, resource=answer.resource, grant=answer.grant, data=answer.data,
+                              masked=answer.masked)
+    # Raised after the commit: the refusal's log record must stay.
+    problem.extensions["call"] = entry.seq
+    raise problem
+
+
+# -- the log --------------------------------------------------------------------------------------
+
+
+def checkpoint_now(*, actor: Any) -> Checkpoint | None:
+    """Sign a checkpoint over the calls since the last one; return it, or None if there were none."""
+    with transaction.atomic():
+        checkpoint = write_checkpoint()
+        if checkpoint is not None:
+            audit.record("exchange.checkpoint.written", actor=actor, target=f"checkpoint:{checkpoint.seq}",
+                         details={"first": checkpoint.first_seq, "last": checkpoint.last_seq})
+        return checkpoint
+
+
+def checkpoint_public_key() -> tuple[str, bytes]:
+    """Return the key id and the raw Ed25519 public key that verify checkpoint signatures."""
+    key = public_key()
+    return key_id_of(key), key
+
+
+def verify_call_log() -> LogBreak | None:
+    """Verify the call log's chain and its signed checkpoints; return the first break or None."""
+    return verify_log()

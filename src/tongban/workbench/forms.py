@@ -1,0 +1,31 @@
+"""Workbench forms. They only parse; catalog services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class AccessRequestForm(forms.Form):
+    fields_wanted = forms.MultipleChoiceField(label=_("Fields"), widget=forms.CheckboxSelectMultiple)
+    purpose = forms.CharField(label=_("Purpose"), max_length=200,
+                              help_text=_("What the data is used for, e.g. tax registration review."))
+    legal_basis = forms.CharField(label=_("Legal basis"), max_length=500)
+    valid_until = forms.DateField(label=_("Needed until"), widget=forms.DateInput(attrs={"type": "date"}))
+    system = forms.TypedChoiceField(label=_("Calling system"), coerce=int)
+
+    def __init__(self, *args: Any, field_choices: list[tuple[str, str]],
+                 system_choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["fields_wanted"].choices = field_choices  # type: ignore[attr-defined]
+        self.fields["system"].choices = system_choices  # type: ignore[attr-defined]
+
+
+class RefuseForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for refusal"), max_length=500)
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for revocation"), max_length=500)

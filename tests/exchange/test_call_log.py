@@ -1,0 +1,257 @@
+"""The signed call log: a hash chain, signed Merkle checkpoints, and `tongban exchange verify`."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+from django.test import Client
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.catalog.fixtures import PURPOSE, bearer, token_for
+from tongban.exchange import services
+from tongban.exchange.log import (
+    CHECKPOINT_INTERVAL,
+    GENESIS_HASH,
+    hash_of,
+    merkle_root,
+    verify_records,
+    write_checkpoint,
+)
+from tongban.exchange.models import CallLogHead, CallLogRecord, Checkpoint
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def allow_tampering() -> None:
+    """Let this test's transaction change call-log rows, as a database superuser could."""
+    if connection.vendor == "postgresql":
+        # Replica mode skips ordinary triggers; SET LOCAL ends with the test's transaction.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+
+
+def make_calls(tax_client, person, count: int) -> None:
+    token = token_for(tax_client)
+    for number in range(count):
+        fields = "name" if number % 3 else "salary"  # some answered, some refused
+        Client().get(f"/exchange/v1/hz-persons/{person.id_number}",
+                     {"fields": fields, "purpose": PURPOSE, "case_id": f"C-{number}"}, **bearer(token))
+
+
+def test_the_call_log_verifies_and_the_first_call_writes_a_signed_checkpoint(tax_grant, tax_client, person):
+    make_calls(tax_client, person, 4)
+
+    assert services.verify_call_log() is None
+    checkpoint = Checkpoint.objects.get()
+    assert (checkpoint.first_seq, checkpoint.last_seq) == (1, 1)
+    # later calls within the minute wait for the next checkpoint
+    later = write_checkpoint()
+    assert later is not None and (later.first_seq, later.last_seq) == (2, 4)
+    assert services.verify_call_log() is None
+    call_command("exchange", "verify")
+
+
+def test_a_checkpoint_is_written_when_the_last_is_older_than_a_minute(tax_grant, tax_client, person):
+    make_calls(tax_client, person, 1)
+    allow_tampering()
+    Checkpoint.objects.update(created_at=T0)  # not re-signed, but only its age matters here
+
+    make_calls(tax_client, person, 1)
+
+    assert Checkpoint.objects.count() == 2
+    assert timedelta(seconds=60) == CHECKPOINT_INTERVAL
+
+
+def test_an_altered_record_is_named_by_the_verify_command(tax_grant, tax_client, person):
+    make_calls(tax_client, person, 3)
+    allow_tampering()
+    CallLogRecord.objects.filter(seq=2).update(case_id="FORGED")
+
+    with pytest.raises(CommandError, match="call record #2"):
+        call_command("exchange", "verify")
+
+
+def test_a_rewrite_with_recomputed_hashes_is_caught_by_the_signed_checkpoint(tax_grant, tax_client, person):
+    # given records under a checkpoint, rewritten by someone who recomputes every hash and the head
+    make_calls(tax_client, person, 3)
+    write_checkpoint()
+    allow_tampering()
+    prev = GENESIS_HASH
+    for entry in CallLogRecord.objects.order_by("seq"):
+        if entry.seq == 2:
+            entry.purpose = "Something else"
+        entry.prev_hash = prev
+        entry.record_hash = hash_of(entry)
+        entry.save()
+        prev = entry.record_hash
+    CallLogHead.objects.update(last_hash=prev)
+
+    log_break = services.verify_call_log()
+
+    assert log_break is not None and log_break.kind == "record"
+    assert "Merkle root" in log_break.reason
+
+
+def test_a_tampered_checkpoint_is_detected(tax_grant, tax_client, person):
+    make_calls(tax_client, person, 2)
+    write_checkpoint()
+    allow_tampering()
+    Checkpoint.objects.filter(seq=2).update(last_seq=1)
+
+    log_break = services.verify_call_log()
+
+    assert log_break is not None and (log_break.kind, log_break.seq) == ("checkpoint", 2)
+
+
+def test_a_forged_signature_is_detected(tax_grant, tax_client, person):
+    make_calls(tax_client, person, 1)
+    allow_tampering()
+    Checkpoint.objects.update(signature=base64.b64encode(b"\x00" * 64).decode())
+
+    log_break = services.verify_call_log()
+
+    assert log_break is not None and "signature" in log_break.reason
+
+
+def test_on_postgresql_the_call_log_refuses_updates_and_deletes(tax_grant, tax_client, person):
+    make_calls(tax_client, person, 1)
+    if connection.vendor != "postgresql":
+        assert connection.vendor == "sqlite"  # no trigger: the chain and checkpoints alone detect tampering
+        return
+
+    for change in (lambda: CallLogRecord.objects.update(case_id="x"), lambda: Checkpoint.objects.all().delete()):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            change()
+
+
+def test_the_public_key_verifies_checkpoints(tax_grant, tax_client, person):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from tongban.exchange.log import checkpoint_payload
+
+    make_calls(tax_client, person, 1)
+    key_id, key = services.checkpoint_public_key()
+    checkpoint = Checkpoint.objects.get()
+
+    assert checkpoint.key_id == key_id
+    Ed25519PublicKey.from_public_bytes(key).verify(base64.b64decode(checkpoint.signature),
+                                                   checkpoint_payload(checkpoint))
+
+
+def test_merkle_roots_follow_rfc_6962():
+    import hashlib
+
+    leaf = "ab" * 32
+    assert merkle_root([]) == hashlib.sha256(b"").hexdigest()
+    assert merkle_root([leaf]) == hashlib.sha256(b"\x00" + bytes.fromhex(leaf)).hexdigest()
+    assert merkle_root([leaf, leaf]) != merkle_root([leaf])
+
+
+# -- property: any single altered, removed, inserted or reordered record is detected --------------
+
+
+def build_chain(cases: list[str]) -> list[CallLogRecord]:
+    records, prev = [], GENESIS_HASH
+    for seq, case_id in enumerate(cases, start=1):
+        entry = CallLogRecord(
+            seq=seq, occurred_at=T0 + timedelta(seconds=seq), client_id="client-a", department_id=1,
+            resource_code="hz-persons", grant_id=1, subject_index="s" * 64, person_id=seq, entity_id=None,
+            purpose=PURPOSE, case_id=case_id, fields_returned=["name"], request_digest="r" * 64,
+            response_digest="p" * 64, outcome="ok", reason="", prev_hash=prev,
+        )
+        entry.record_hash = hash_of(entry)
+        records.append(entry)
+        prev = entry.record_hash
+    return records
+
+
+def copy(entry: CallLogRecord, **changes: Any) -> CallLogRecord:
+    values = {field.attname: getattr(entry, field.attname) for field in CallLogRecord._meta.concrete_fields}
+    values.update(changes)
+    return CallLogRecord(**values)
+
+
+chains = st.lists(st.text(max_size=8), min_size=1, max_size=10).map(build_chain)
+
+
+def verify(records: list[CallLogRecord], head: list[CallLogRecord]):
+    return verify_records(records, expected_last_seq=head[-1].seq, expected_last_hash=head[-1].record_hash)
+
+
+@given(chains)
+def test_an_untouched_chain_verifies(records):
+    assert verify(records, records) is None
+
+
+@given(st.data(), chains)
+def test_any_altered_record_is_detected(data, records):
+    index = data.draw(st.integers(0, len(records) - 1))
+    field, value = data.draw(st.sampled_from([
+        ("case_id", "forged"), ("purpose", "other"), ("fields_returned", ["id_number"]), ("outcome", "refused"),
+        ("person_id", 10**6), ("client_id", "client-b"), ("occurred_at", T0 - timedelta(days=1)),
+    ]))
+    if getattr(records[index], field) == value:
+        return
+    tampered = [*records]
+    tampered[index] = copy(records[index], **{field: value})
+
+    log_break = verify(tampered, records)
+
+    assert log_break is not None and log_break.seq == records[index].seq
+
+
+@given(st.data(), chains)
+def test_any_removed_record_is_detected(data, records):
+    index = data.draw(st.integers(0, len(records) - 1))
+
+    assert verify(records[:index] + records[index + 1:], records) is not None
+
+
+@given(st.data(), chains, st.text(max_size=8))
+def test_any_inserted_record_is_detected(data, records, case_id):
+    index = data.draw(st.integers(0, len(records)))
+    prev = records[index - 1] if index else None
+    forged = build_chain([case_id])[0]
+    forged = copy(forged, seq=prev.seq + 1 if prev else 1, prev_hash=prev.record_hash if prev else GENESIS_HASH)
+    forged.record_hash = hash_of(forged)
+
+    assert verify([*records[:index], forged, *records[index:]], records) is not None
+
+
+@given(st.data(), st.lists(st.text(max_size=8), min_size=2, max_size=10).map(build_chain))
+def test_any_reordering_is_detected(data, records):
+    first = data.draw(st.integers(0, len(records) - 2))
+    second = data.draw(st.integers(first + 1, len(records) - 1))
+    swapped = [*records]
+    swapped[first], swapped[second] = swapped[second], swapped[first]
+
+    log_break = verify(swapped, records)
+
+    assert log_break is not None and log_break.seq == records[second].seq
+
+
+def test_the_checkpoint_command_signs_new_calls_and_is_audited(tax_grant, tax_client, person, capsys):
+    from tongban.kernel.models import AuditRecord
+
+    make_calls(tax_client, person, 3)
+
+    call_command("exchange", "checkpoint")
+    call_command("exchange", "checkpoint")
+
+    out = capsys.readouterr().out
+    assert "Checkpoint #2 signed over calls #2-#3" in out and "No calls since the last checkpoint" in out
+    assert AuditRecord.objects.filter(action="exchange.checkpoint.written").count() == 1
+
+
+def test_the_public_key_command_prints_the_verifying_key(capsys):
+    call_command("exchange", "public-key")
+
+    key_id, algorithm, key = capsys.readouterr().out.split()
+    assert algorithm == "ed25519" and len(base64.b64decode(key)) == 32
+    assert key_id == services.checkpoint_public_key()[0]
