@@ -68,6 +68,16 @@ class ResourceDetailOut(ResourceOut):
         return list(obj.fields.all())
 
 
+class PublishRegistryIn(Schema):
+    registry: str
+    code: str = ""
+    description: str = ""
+    classification: str
+    sharing_type: str
+    open_type: str
+    update_cycle: str
+
+
 class RequestIn(Schema):
     resource: str
     fields: list[str]
@@ -144,6 +154,18 @@ def list_resources(request: HttpRequest, q: str | None = None) -> Any:
     return selectors.resources_visible_to(_actor(request), query=q)
 
 
+@router.post("/resources/from-registry", response={201: ResourceDetailOut},
+             summary="Publish a registry defined without code, its fields taken from its schema")
+def publish_registry(request: HttpRequest, payload: PublishRegistryIn) -> Status[CatalogResource]:
+    published = services.publish_registry(
+        actor=_actor(request), registry_code=payload.registry, code=payload.code,
+        description=payload.description, classification=payload.classification,
+        sharing_type=payload.sharing_type, open_type=payload.open_type, update_cycle=payload.update_cycle,
+    )
+    return Status(201, published)
+
+
+# Declared after /resources/from-registry: its path would otherwise take that one and refuse POST.
 @router.get("/resources/{code}", response=ResourceDetailOut, summary="One resource with its fields")
 def get_resource(request: HttpRequest, code: str) -> CatalogResource:
     return selectors.visible_resource(_actor(request), code)

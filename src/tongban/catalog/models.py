@@ -23,13 +23,15 @@ from tongban.registries.models import Registry
 class CatalogResource(models.Model):
     """A data resource in the catalog (政务信息资源): one dataset a department holds and shares.
 
-    When the resource is a base registry, ``registry`` and ``record_kind`` say
-    which records it describes, so that the exchange gateway can serve them.
+    When the resource is a registry, ``registry`` and ``record_kind`` say which
+    records it describes (persons, legal entities, or the records of a registry
+    defined without code), so that the exchange gateway can serve them.
     """
 
     class RecordKind(models.TextChoices):
         PERSON = "person", _("Person")
         LEGAL_ENTITY = "legal_entity", _("Legal entity")
+        RECORD = "record", _("Record of a registry defined without code")
         OTHER = "other", _("Other dataset")
 
     class Classification(models.TextChoices):

@@ -42,6 +42,7 @@ from tongban.kernel.actors import is_system
 from tongban.kernel.masking import mask_id_number, mask_name, mask_phone
 from tongban.kernel.models import Department
 from tongban.kernel.problems import Conflict, InvalidInput, PermissionDenied
+from tongban.registries import services as registries
 from tongban.registries.models import Registry
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "grant_refusal_reason",
     "grants_visible_to",
     "is_platform_admin",
+    "publish_registry",
     "publish_resource",
     "refuse_request",
     "request_access",
@@ -194,6 +196,10 @@ def publish_resource(
     code = _clean_text("code", code, max_length=80)
     if registry is not None and registry.owner_id != owner.pk:
         raise InvalidInput(_("A registry is published by the department that owns it."), field="registry")
+    defined_without_code = registry is not None and registries.definition_of(registry.pk) is not None
+    if (values["record_kind"] == CatalogResource.RecordKind.RECORD) != defined_without_code:
+        raise InvalidInput(_("Records of a registry defined without code are published as such, "
+                             "and only they."), field="record_kind")
     definitions = _clean_field_definitions(fields)
     now = timezone.now()
     resource = CatalogResource.objects.select_for_update().filter(code=code).first()
@@ -224,6 +230,72 @@ def publish_resource(
     audit.record("catalog.resource.updated", actor=actor, target=f"resource:{code}",
                  details={"changed": changed, "fields_changed": fields_changed})
     return resource
+
+
+# The JSON Schema keywords a registry defined without code may put on a
+# property to say how the catalog describes it ("x-" keywords are ignored by
+# validators, so the schema stays standard).
+PERSONAL_KEYWORD = "x-personal"
+SENSITIVE_KEYWORD = "x-sensitive-personal"
+
+
+def _field_type(schema: Mapping[str, Any]) -> str:
+    kind = schema.get("type")
+    if kind == "string" and schema.get("format") == "date":
+        return ResourceField.FieldType.DATE
+    return {
+        "integer": ResourceField.FieldType.INTEGER,
+        "number": ResourceField.FieldType.DECIMAL,
+        "boolean": ResourceField.FieldType.BOOLEAN,
+    }.get(str(kind), ResourceField.FieldType.STRING)
+
+
+def registry_fields(schema: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Return the catalog field definitions of a registry schema, one per property, in schema order."""
+    properties = schema.get("properties") or {}
+    return [
+        {
+            "name": name,
+            "type": _field_type(definition),
+            "description": str(definition.get("title") or definition.get("description") or ""),
+            "personal": bool(definition.get(PERSONAL_KEYWORD)),
+            "sensitive_personal": bool(definition.get(SENSITIVE_KEYWORD)),
+        }
+        for name, definition in properties.items()
+        if isinstance(definition, Mapping)
+    ]
+
+
+@transaction.atomic
+def publish_registry(
+    *,
+    actor: Any,
+    registry_code: str,
+    code: str = "",
+    description: str = "",
+    classification: str,
+    sharing_type: str,
+    open_type: str,
+    update_cycle: str,
+) -> CatalogResource:
+    """Publish a registry defined without code in the catalog (or bring it up to date) and return it.
+
+    Name, owner and fields come from the registry's definition: one field per
+    schema property, typed from the schema, personal when the property says
+    ``"x-personal": true`` (sensitive with ``"x-sensitive-personal": true``).
+    The resource's version is the schema's, so republishing after the registry
+    is redefined brings the fields up to date. Raise NotFound for an unknown
+    registry, and what ``publish_resource`` raises.
+    """
+    definition = registries.dynamic_registry(registry_code)
+    registry = definition.registry
+    return publish_resource(
+        actor=actor, code=code or registry.code, name=registry.name, name_en=registry.name_en,
+        description=description, owner=registry.owner, registry=registry,
+        record_kind=CatalogResource.RecordKind.RECORD, classification=classification,
+        sharing_type=sharing_type, open_type=open_type, update_cycle=update_cycle,
+        version=f"{definition.version}.0", fields=registry_fields(definition.schema),
+    )
 
 
 # -- requests and grants --------------------------------------------------------------------------

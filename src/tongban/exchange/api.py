@@ -51,7 +51,8 @@ class CallOut(Schema):
     summary="Read granted fields of one registry record",
     description=(
         "`key` is the subject's key: a citizen ID number for person resources, a unified social "
-        "credit code for legal-entity resources. `fields` is a comma-separated list; `purpose` and "
+        "credit code for legal-entity resources, the record key for the resources of registries "
+        "defined without code. `fields` is a comma-separated list; `purpose` and "
         "`case_id` may come as the headers `X-Tongban-Purpose` and `X-Tongban-Case`. Every call, "
         "answered or refused, is written to the signed call log."
     ),

@@ -34,7 +34,7 @@ from tongban.kernel import audit, ratelimit
 from tongban.kernel.crypto import get_crypto_provider
 from tongban.kernel.problems import InvalidInput, NotFound, PermissionDenied, Problem, RateLimited
 from tongban.registries import services as registries
-from tongban.registries.models import LegalEntity, Person
+from tongban.registries.models import DynamicRegistry, LegalEntity, Person
 
 __all__ = [
     "RATE_LIMIT_SCOPE",
@@ -51,6 +51,9 @@ SUBJECT_INDEX_PURPOSE = "exchange.subject-key"
 REQUEST_DIGEST_PURPOSE = "exchange.request-digest"
 RESPONSE_DIGEST_PURPOSE = "exchange.response-digest"
 MAX_TEXT = 200
+# The JSON Schema keyword by which a registry defined without code names the
+# property that identifies the person or entity a record is about.
+SUBJECT_KEYWORD = "x-subject"
 
 
 @dataclass(frozen=True)
@@ -151,29 +154,62 @@ class _Call:
         )
 
 
-def _normalized_key(kind: str, key: str) -> str:
+def _normalized_key(kind: str, key: str, definition: DynamicRegistry | None) -> str:
     if kind == "person":
         number = registries.normalize_id_number(key)
         if registries.id_number_error(number):
             raise _refuse(InvalidInput, "malformed_key", _("The key is not a valid citizen ID number."))
         return str(number)
-    code = registries.normalize_uscc(key)
-    if registries.uscc_error(code):
-        raise _refuse(InvalidInput, "malformed_key", _("The key is not a valid unified social credit code."))
-    return str(code)
+    if kind == "legal_entity":
+        code = registries.normalize_uscc(key)
+        if registries.uscc_error(code):
+            raise _refuse(InvalidInput, "malformed_key", _("The key is not a valid unified social credit code."))
+        return str(code)
+    assert definition is not None
+    text = key.strip()
+    key_type = ((definition.schema.get("properties") or {}).get(definition.key_field) or {}).get("type")
+    if not text or len(text) > MAX_TEXT or (key_type == "integer" and not text.lstrip("-").isdigit()):
+        raise _refuse(InvalidInput, "malformed_key", _("The key is not a valid key of this registry."))
+    return str(int(text)) if key_type == "integer" else text
 
 
-def _subject_values(kind: str, key: str, registry_id: int | None, call: _Call) -> dict[str, Any]:
+def _link_record_subject(definition: DynamicRegistry, data: Mapping[str, Any], call: _Call) -> None:
+    """Name the person or entity a record is about, when its schema marks the property that says so.
+
+    A property with ``"x-subject": "person"`` (an ID number) or
+    ``"x-subject": "legal_entity"`` (a USCC) links the call to that subject,
+    so that the call shows on their "who used my data" page.
+    """
+    for name, schema in (definition.schema.get("properties") or {}).items():
+        kind = schema.get(SUBJECT_KEYWORD) if isinstance(schema, Mapping) else None
+        value = data.get(name)
+        if not isinstance(value, str):
+            continue
+        if kind == "person" and call.person_id is None:
+            person = registries.find_person_by_id_number(registries.normalize_id_number(value))
+            call.person_id = person.pk if person is not None else None
+        elif kind == "legal_entity" and call.entity_id is None:
+            entity = registries.find_entity_by_uscc(registries.normalize_uscc(value))
+            call.entity_id = entity.pk if entity is not None else None
+
+
+def _subject_values(kind: str, key: str, registry_id: int | None, call: _Call,
+                    definition: DynamicRegistry | None) -> dict[str, Any]:
     if kind == "person":
         person = registries.find_person_by_id_number(key)
         if person is not None and registry_id in (None, person.registry_id):
             call.person_id = person.pk
             return _person_values(person)
-    else:
+    elif kind == "legal_entity":
         entity = registries.find_entity_by_uscc(key)
         if entity is not None and registry_id in (None, entity.registry_id):
             call.entity_id = entity.pk
             return _entity_values(entity)
+    elif definition is not None:
+        record = registries.find_dynamic_record(definition, key)
+        if record is not None:
+            _link_record_subject(definition, record.data, call)
+            return dict(record.data)
     raise _refuse(NotFound, "subject_not_found", _("The registry has no record with this key."))
 
 
@@ -189,15 +225,17 @@ def _answer(*, call: _Call, key: str, fields: list[str], system_id: int | None) 
         raise _refuse(InvalidInput, "parameter_too_long",
                       _("Keep the purpose and the case id under 200 characters."))
     resource = catalog.find_resource(call.resource_code)
-    kinds = ("person", "legal_entity")
-    if resource is None or resource.record_kind not in kinds:
+    definition = None
+    if resource is not None and resource.record_kind == "record" and resource.registry_id is not None:
+        definition = registries.definition_of(resource.registry_id)
+    if resource is None or (resource.record_kind not in ("person", "legal_entity") and definition is None):
         raise _refuse(NotFound, "unknown_resource", _("The gateway serves no such resource."))
     known = {field.name for field in resource.fields.all()}
     unknown = [name for name in fields if name not in known]
     if unknown:
         raise _refuse(InvalidInput, "unknown_field",
                       _("The resource has no field %(field)s.") % {"field": unknown[0]})
-    normalized = _normalized_key(resource.record_kind, key)
+    normalized = _normalized_key(resource.record_kind, key, definition)
     call.subject_index = get_crypto_provider().blind_index(
         f"{resource.record_kind}:{normalized}", purpose=SUBJECT_INDEX_PURPOSE
     )
@@ -210,7 +248,7 @@ def _answer(*, call: _Call, key: str, fields: list[str], system_id: int | None) 
         raise _refuse(PermissionDenied, reason, _("No grant in force lets this system read these fields "
                                                   "for this purpose (%(reason)s).") % {"reason": reason})
     call.grant_id = grant.pk
-    values = _subject_values(resource.record_kind, normalized, resource.registry_id, call)
+    values = _subject_values(resource.record_kind, normalized, resource.registry_id, call, definition)
     masking: Mapping[str, str] = grant.masking or {}
     data = {
         name: catalog.apply_masking(masking[name], values.get(name)) if name in masking else values.get(name)
@@ -232,8 +270,9 @@ def call_resource(
     """Answer one gateway call and log it; return the granted fields of the subject ``key``.
 
     ``actor`` is the calling system's principal (``.system``, ``.department``,
-    ``.client_id``); ``key`` is an ID number for person resources and a USCC
-    for legal-entity resources; ``fields`` a list or a comma-separated text.
+    ``.client_id``); ``key`` is an ID number for person resources, a USCC for
+    legal-entity resources and the record key for a registry defined without
+    code; ``fields`` a list or a comma-separated text.
     Every call, answered or refused, appends one record to the call log.
 
     Raise RateLimited past the client's limit; InvalidInput for missing

@@ -424,6 +424,20 @@ def dynamic_registry(code: str) -> DynamicRegistry:
     return definition
 
 
+def definition_of(registry_id: int) -> DynamicRegistry | None:
+    """Return the definition of the registry ``registry_id`` if it was defined without code, else None."""
+    return DynamicRegistry.objects.select_related("registry").filter(registry_id=registry_id).first()
+
+
+def find_dynamic_record(definition: DynamicRegistry, key: str) -> DynamicRecord | None:
+    """Return the record with ``key`` of a registry without code, or None.
+
+    Not scoped by actor: for the exchange gateway, which checks a grant first
+    (like ``find_person_by_id_number``).
+    """
+    return DynamicRecord.objects.filter(registry=definition, key=key).first()
+
+
 def visible_dynamic_record(actor: Any, definition: DynamicRegistry, key: str) -> DynamicRecord:
     """Return the record with ``key`` if ``actor`` may see it; raise NotFound otherwise."""
     record = dynamic_records_visible_to(actor, definition, key=key).first()

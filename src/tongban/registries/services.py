@@ -65,6 +65,7 @@ from tongban.registries.numbers import (
 )
 from tongban.registries.selectors import (
     current_spouse_id,
+    definition_of,
     dynamic_record_as_of,
     dynamic_records_visible_to,
     dynamic_registries,
@@ -73,6 +74,7 @@ from tongban.registries.selectors import (
     entities_visible_to,
     entity_as_of,
     entity_history,
+    find_dynamic_record,
     find_entity_by_uscc,
     find_person_by_id_number,
     last_marriage_event,
@@ -105,6 +107,7 @@ __all__ = [
     "amend_record",
     "current_spouse_id",
     "define_registry",
+    "definition_of",
     "dynamic_record_as_of",
     "dynamic_records_visible_to",
     "dynamic_registries",
@@ -114,6 +117,7 @@ __all__ = [
     "entities_visible_to",
     "entity_as_of",
     "entity_history",
+    "find_dynamic_record",
     "find_entity_by_uscc",
     "find_person_by_id_number",
     "id_number_error",
