@@ -56,8 +56,10 @@ lint: venv
 	@$(BIN)/lint-imports
 	@$(BIN)/mypy
 
+# Defaults finish in minutes; the issue's scale (about an hour on two cores):
+#   make bench BENCH_ARGS="--persons-pg 10000000 --persons-sqlite 1000000"
 bench: setup
-	@$(BIN)/python -m bench
+	@$(BIN)/python -m bench $(BENCH_ARGS)
 
 openapi-snapshot: venv
 	@$(BIN)/python -m tests.api.snapshot api > tests/api/openapi.snapshot.json.tmp

@@ -34,6 +34,7 @@ PUBLIC_API_OPERATIONS = {
     ("GET", "/api/v1/kernel/health"): "load balancers probe it",
     ("GET", "/api/v1/kernel/regions"): "the region tree is public information",
     ("GET", "/api/v1/kernel/departments"): "the list of departments is public information",
+    ("GET", "/exchange/v1/log/checkpoints/latest"): "signed checkpoints hold hashes only; anyone may keep them",
 }
 
 # Django URL names (namespace:name) of pages anyone may open.

@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from tongban.catalog.api import router as catalog_router
+from tongban.exchange.api import log_router as exchange_log_router
 from tongban.exchange.api import router as exchange_router
 from tongban.identity.api import router as identity_router
 from tongban.identity.api_auth import api_auth
@@ -76,4 +77,6 @@ gateway_api = _speak_problems(NinjaAPI(
     ),
     urls_namespace="exchange-api",
 ))
+# The log's routes first: the gateway's /{resource_code}/{key} would take any two-segment path.
+gateway_api.add_router("", exchange_log_router)
 gateway_api.add_router("", exchange_router)

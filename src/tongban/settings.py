@@ -90,6 +90,9 @@ INSTALLED_APPS = [
     "oauth2_provider",
     # Ninja serves its bundled Swagger UI from static files (no CDN at run time).
     "ninja",
+    # Background work: the django.tasks API (backport) with its database backend.
+    "django_tasks",
+    "django_tasks_db",
     "tongban.kernel",
     "tongban.registries",
     "tongban.identity",
@@ -181,7 +184,19 @@ STORAGES = {
                 "OPTIONS": {"location": str(VAR_DIR / "media")}},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
                     if not DEBUG else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Files uploaded to bulk-load a registry: full of personal data, never served,
+    # kept only until their import finishes. On several nodes, point this at
+    # private shared storage (an S3-compatible bucket through django-storages).
+    "registry_imports": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                         "OPTIONS": {"location": str(VAR_DIR / "imports"), "file_permissions_mode": 0o600,
+                                     "directory_permissions_mode": 0o700}},
 }
+# The largest registry file an officer may upload from the workbench (bytes).
+REGISTRY_IMPORT_MAX_BYTES = int(os.environ.get("TONGBAN_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+
+# Background tasks are rows in the database, run by ``tongban worker`` (which
+# ``tongban serve`` starts beside gunicorn): no extra server to run.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # A page must render even if a file is missing from the collected manifest: fall
 # back to the unhashed name rather than fail with a server error.

@@ -24,6 +24,7 @@ from tongban.exchange.log import (
     write_checkpoint,
 )
 from tongban.exchange.models import CallLogHead, CallLogRecord, Checkpoint
+from tongban.kernel.actors import SystemActor
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -144,6 +145,35 @@ def test_the_public_key_verifies_checkpoints(tax_grant, tax_client, person):
                                                    checkpoint_payload(checkpoint))
 
 
+def test_anyone_can_fetch_the_latest_checkpoint_and_verify_it_offline(tax_grant, tax_client, person):
+    import json
+
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    def unpad(text: str) -> bytes:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+    empty = Client().get("/exchange/v1/log/checkpoints/latest")
+    make_calls(tax_client, person, 3)
+    services.checkpoint_now(actor=SystemActor("tests"))
+
+    # an anonymous auditor fetches it: no token needed, nothing personal in it
+    response = Client().get("/exchange/v1/log/checkpoints/latest")
+
+    assert empty.status_code == 404 and empty["Content-Type"] == "application/problem+json"
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["first_seq"], body["last_seq"]) == (2, 3)
+    payload = unpad(body["signed_payload"])
+    assert json.loads(payload)["merkle_root"] == body["merkle_root"]
+    key = Ed25519PublicKey.from_public_bytes(unpad(body["public_key"]))
+    key.verify(base64.b64decode(body["signature"]), payload)
+    with pytest.raises(InvalidSignature):
+        key.verify(base64.b64decode(body["signature"]), payload.replace(b'"last_seq":3', b'"last_seq":2'))
+    assert person.id_number not in response.content.decode() and person.name not in response.content.decode()
+
+
 def test_merkle_roots_follow_rfc_6962():
     import hashlib
 
@@ -255,3 +285,35 @@ def test_the_public_key_command_prints_the_verifying_key(capsys):
     key_id, algorithm, key = capsys.readouterr().out.split()
     assert algorithm == "ed25519" and len(base64.b64decode(key)) == 32
     assert key_id == services.checkpoint_public_key()[0]
+
+
+def test_calls_after_the_last_checkpoint_are_signed_by_the_worker_a_minute_later(
+    tax_grant, tax_client, person, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from tongban.exchange.tasks import sign_pending_calls
+
+    def queued() -> list[DBTaskResult]:
+        return list(DBTaskResult.objects.filter(task_path__endswith="sign_pending_calls", status="READY"))
+
+    # the first call signs itself and schedules the worker a minute on
+    with django_capture_on_commit_callbacks(execute=True):
+        make_calls(tax_client, person, 3)
+    scheduled = queued()
+    assert len(scheduled) == 1
+    assert timedelta(seconds=55) < scheduled[0].run_after - timezone.now() <= CHECKPOINT_INTERVAL
+    assert Checkpoint.objects.get().last_seq == 1
+
+    # traffic stops; when the task runs, it signs calls 2-3 and looks again a minute later
+    DBTaskResult.objects.all().delete()
+    assert sign_pending_calls.call() == "checkpoint #2"
+    assert Checkpoint.objects.order_by("-seq").first().last_seq == 3
+    assert len(queued()) == 1
+
+    # with nothing new it writes nothing and stops rescheduling (it runs again after the next call)
+    DBTaskResult.objects.all().delete()
+    assert sign_pending_calls.call() == "nothing to sign"
+    assert queued() == [] and Checkpoint.objects.count() == 2
+    assert services.verify_call_log() is None

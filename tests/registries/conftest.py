@@ -15,6 +15,7 @@ from .builders import (
     set_up_registries,
     set_up_vital_and_property_registries,
 )
+from .import_files import import_storage_fixture  # noqa: F401 - provides import_storage
 
 
 @pytest.fixture(autouse=True)

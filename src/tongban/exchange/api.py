@@ -8,15 +8,20 @@ The call names its purpose and case id (query parameters, or the headers
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema
 
 from tongban.exchange import services
 from tongban.identity.api_auth import BearerToken
+from tongban.kernel.problems import NotFound
 
 router = Router(tags=["exchange"], auth=BearerToken())
+# The signed checkpoints of the call log are public (hashes only), so that anyone can keep them.
+log_router = Router(tags=["call log"])
 
 
 class CallParams(Schema):
@@ -68,4 +73,51 @@ def call_resource(
     return services.call_resource(
         actor=getattr(request, "auth", None), resource_code=resource_code, key=key, fields=params.fields,
         purpose=params.purpose or purpose_header, case_id=params.case_id or case_header,
+    )
+
+
+class CheckpointOut(Schema):
+    """A signed checkpoint: verify ``signature`` over ``signed_payload`` with ``public_key`` (Ed25519)."""
+
+    seq: int
+    created_at: str
+    first_seq: int
+    last_seq: int
+    last_record_hash: str
+    merkle_root: str
+    prev_checkpoint_hash: str
+    checkpoint_hash: str
+    key_id: str
+    algorithm: str
+    public_key: str
+    signed_payload: str
+    signature: str
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@log_router.get(
+    "/log/checkpoints/latest", response={200: CheckpointOut, 404: ProblemOut}, auth=None,
+    summary="The newest signed checkpoint of the call log",
+    description=(
+        "Public: a checkpoint holds hashes only. `signed_payload` is the canonical JSON the platform "
+        "signed (base64url), `signature` the Ed25519 signature over it (base64) and `public_key` the raw "
+        "Ed25519 key (base64url). `merkle_root` is the RFC 6962 tree hash over the record hashes of calls "
+        "`first_seq`..`last_seq`; `prev_checkpoint_hash` links to the checkpoint before."
+    ),
+)
+def latest_checkpoint(request: HttpRequest) -> CheckpointOut:
+    published = services.latest_checkpoint()
+    if published is None:
+        raise NotFound(_("No checkpoint has been signed yet."))
+    checkpoint = published.checkpoint
+    return CheckpointOut(
+        seq=checkpoint.seq, created_at=checkpoint.created_at.isoformat(), first_seq=checkpoint.first_seq,
+        last_seq=checkpoint.last_seq, last_record_hash=checkpoint.last_record_hash,
+        merkle_root=checkpoint.merkle_root, prev_checkpoint_hash=checkpoint.prev_checkpoint_hash,
+        checkpoint_hash=checkpoint.checkpoint_hash, key_id=published.key_id, algorithm=published.algorithm,
+        public_key=_b64url(published.public_key), signed_payload=_b64url(published.payload),
+        signature=checkpoint.signature,
     )

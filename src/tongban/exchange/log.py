@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -23,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tongban.exchange.models import CallLogHead, CallLogRecord, Checkpoint
+from tongban.exchange.tasks import schedule_signing
 from tongban.kernel.crypto import get_crypto_provider
 
 GENESIS_HASH = "0" * 64
@@ -72,6 +74,9 @@ def append(**values: Any) -> CallLogRecord:
         last = Checkpoint.objects.order_by("-seq").only("created_at").first()
         if last is None or last.created_at <= entry.occurred_at - CHECKPOINT_INTERVAL:
             _write_checkpoint(head)
+            # The calls after this checkpoint are signed by the next call a minute on,
+            # or, if traffic stops, by the worker a minute from now.
+            transaction.on_commit(partial(schedule_signing, after=CHECKPOINT_INTERVAL))
         return entry
 
 

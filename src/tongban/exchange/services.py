@@ -22,8 +22,11 @@ from django.utils.translation import gettext as _
 
 from tongban.catalog import services as catalog
 from tongban.exchange.log import (
+    CHECKPOINT_INTERVAL,
+    SIGNING_PURPOSE,
     LogBreak,
     append,
+    checkpoint_payload,
     key_id_of,
     public_key,
     verify_log,
@@ -34,15 +37,17 @@ from tongban.kernel import audit, ratelimit
 from tongban.kernel.crypto import get_crypto_provider
 from tongban.kernel.problems import InvalidInput, NotFound, PermissionDenied, Problem, RateLimited
 from tongban.registries import services as registries
-from tongban.registries.models import DynamicRegistry, LegalEntity, Person
+from tongban.registries.models import DynamicRegistry, LegalEntity, Person, Registry
 
 __all__ = [
+    "CHECKPOINT_INTERVAL",
     "RATE_LIMIT_SCOPE",
     "CallAnswer",
     "LogBreak",
     "call_resource",
     "checkpoint_now",
     "checkpoint_public_key",
+    "latest_checkpoint",
     "verify_call_log",
 ]
 
@@ -193,18 +198,44 @@ def _link_record_subject(definition: DynamicRegistry, data: Mapping[str, Any], c
             call.entity_id = entity.pk if entity is not None else None
 
 
-def _subject_values(kind: str, key: str, registry_id: int | None, call: _Call,
+def _person_view(person: Person, registry_code: str | None) -> dict[str, Any]:
+    """Return what the resource's registry holds about ``person`` (the persons registry by default)."""
+    if registry_code == registries.BIRTH_DEATH_REGISTRY:
+        return registries.vital_facts(person)
+    if registry_code == registries.MARRIAGE_REGISTRY:
+        return registries.marital_facts(person)
+    if registry_code == registries.PROPERTY_REGISTRY:
+        return registries.property_holdings(person=person)
+    return _person_values(person)
+
+
+def _entity_view(entity: LegalEntity, registry_code: str | None) -> dict[str, Any]:
+    if registry_code == registries.PROPERTY_REGISTRY:
+        return registries.property_holdings(entity=entity)
+    return _entity_values(entity)
+
+
+# Registries that hold facts about persons or entities registered elsewhere: their
+# resources are keyed by the subject's ID number or USCC.
+_SUBJECT_REGISTRIES = (registries.BIRTH_DEATH_REGISTRY, registries.MARRIAGE_REGISTRY,
+                       registries.PROPERTY_REGISTRY)
+
+
+def _subject_values(kind: str, key: str, registry: Registry | None, call: _Call,
                     definition: DynamicRegistry | None) -> dict[str, Any]:
+    registry_code = registry.code if registry is not None else None
+    # A resource of the persons (or entities) registry serves only that registry's records.
+    only_registry = registry.pk if registry is not None and registry_code not in _SUBJECT_REGISTRIES else None
     if kind == "person":
         person = registries.find_person_by_id_number(key)
-        if person is not None and registry_id in (None, person.registry_id):
+        if person is not None and only_registry in (None, person.registry_id):
             call.person_id = person.pk
-            return _person_values(person)
+            return _person_view(person, registry_code)
     elif kind == "legal_entity":
         entity = registries.find_entity_by_uscc(key)
-        if entity is not None and registry_id in (None, entity.registry_id):
+        if entity is not None and only_registry in (None, entity.registry_id):
             call.entity_id = entity.pk
-            return _entity_values(entity)
+            return _entity_view(entity, registry_code)
     elif definition is not None:
         record = registries.find_dynamic_record(definition, key)
         if record is not None:
@@ -248,7 +279,7 @@ def _answer(*, call: _Call, key: str, fields: list[str], system_id: int | None) 
         raise _refuse(PermissionDenied, reason, _("No grant in force lets this system read these fields "
                                                   "for this purpose (%(reason)s).") % {"reason": reason})
     call.grant_id = grant.pk
-    values = _subject_values(resource.record_kind, normalized, resource.registry_id, call, definition)
+    values = _subject_values(resource.record_kind, normalized, resource.registry, call, definition)
     masking: Mapping[str, str] = grant.masking or {}
     data = {
         name: catalog.apply_masking(masking[name], values.get(name)) if name in masking else values.get(name)
@@ -333,6 +364,32 @@ def checkpoint_public_key() -> tuple[str, bytes]:
     """Return the key id and the raw Ed25519 public key that verify checkpoint signatures."""
     key = public_key()
     return key_id_of(key), key
+
+
+@dataclass(frozen=True)
+class PublishedCheckpoint:
+    """The newest signed checkpoint, with what an outside verifier needs to check it."""
+
+    checkpoint: Checkpoint
+    payload: bytes
+    public_key: bytes
+    key_id: str
+    algorithm: str = "Ed25519"
+
+
+def latest_checkpoint() -> PublishedCheckpoint | None:
+    """Return the newest signed checkpoint with its signed payload and the key that verifies it.
+
+    A checkpoint holds hashes and counts only, nothing about anyone, so it is
+    public: auditors keep the checkpoints they fetch, and a later log that
+    contradicts one (rewritten history) is evidence of tampering.
+    """
+    checkpoint = Checkpoint.objects.order_by("-seq").first()
+    if checkpoint is None:
+        return None
+    key = get_crypto_provider().public_key(purpose=SIGNING_PURPOSE)
+    return PublishedCheckpoint(checkpoint=checkpoint, payload=checkpoint_payload(checkpoint), public_key=key,
+                               key_id=key_id_of(key))
 
 
 def verify_call_log() -> LogBreak | None:

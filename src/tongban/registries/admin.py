@@ -26,6 +26,7 @@ from tongban.registries.models import (
     Person,
     RecordChange,
     Registry,
+    RegistryImport,
     VitalEvent,
 )
 
@@ -193,3 +194,17 @@ class DynamicRecordAdmin(ReadOnlyAdmin):
     list_filter = ["registry"]
     search_fields = ["key"]
     fields = readonly_fields = ("registry", "key", "data", "version", "created_at", "updated_at")
+
+
+@admin.register(RegistryImport)
+class RegistryImportAdmin(ReadOnlyAdmin):
+    """Imports of uploaded files, as officers see them in the workbench (the file itself is not shown)."""
+
+    list_display = ["pk", "registry", "filename", "status", "rows_processed", "imported", "error_count",
+                    "uploaded_by", "uploaded_at"]
+    list_filter = ["status", "registry"]
+    list_select_related = ["registry", "uploaded_by"]
+    fields = readonly_fields = (
+        "registry", "filename", "reason", "skip_registered", "status", "total_rows", "rows_processed",
+        "imported", "error_count", "message", "errors", "uploaded_by", "uploaded_at", "started_at", "finished_at",
+    )

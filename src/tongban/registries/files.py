@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,15 +22,25 @@ from django.utils.translation import gettext as _
 from tongban.kernel.problems import InvalidInput
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx")
+# What reading a damaged or mislabelled file raises, at opening or while reading its rows.
+READ_ERRORS = (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError, zipfile.BadZipFile)
+
+
+def _nothing_to_close() -> None:
+    return None
 
 
 @dataclass
 class RowFile:
-    """A file of registry rows: its columns, how many data rows it has, and the rows themselves."""
+    """A file of registry rows: its columns, how many data rows it has, and the rows themselves.
+
+    ``close`` releases the file when the rows are not read to the end.
+    """
 
     columns: list[str]
     total: int | None
     rows: Iterator[tuple[int, dict[str, Any]]]
+    close: Callable[[], None] = _nothing_to_close
 
 
 def _cell(value: Any) -> Any:
@@ -59,19 +69,23 @@ def _columns(header: Any) -> list[str]:
 
 
 def _csv(path: Path) -> RowFile:
+    # Counting decodes the whole file, so that a file that is not UTF-8 is refused before any row.
     with path.open(encoding="utf-8-sig", newline="") as counting:
         total = max(sum(1 for _line in counting) - 1, 0)
-    handle = path.open(encoding="utf-8-sig", newline="")
-    reader = csv.reader(handle)
-    columns = _columns(next(reader, []))
+    with path.open(encoding="utf-8-sig", newline="") as header:
+        columns = _columns(next(csv.reader(header), []))
 
-    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
-        with handle:
+    def rows() -> Generator[tuple[int, dict[str, Any]], None, None]:
+        # The file is opened only when the rows are read, and closed with the generator.
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            next(reader, None)
             for values in reader:
                 if any(value.strip() for value in values):
                     yield reader.line_num, _row(columns, values)
 
-    return RowFile(columns=columns, total=total, rows=rows())
+    generator = rows()
+    return RowFile(columns=columns, total=total, rows=generator, close=generator.close)
 
 
 def _xlsx(path: Path) -> RowFile:
@@ -92,7 +106,7 @@ def _xlsx(path: Path) -> RowFile:
         finally:
             workbook.close()
 
-    return RowFile(columns=columns, total=total, rows=rows())
+    return RowFile(columns=columns, total=total, rows=rows(), close=workbook.close)
 
 
 def open_rows(path: str | Path) -> RowFile:
@@ -103,6 +117,10 @@ def open_rows(path: str | Path) -> RowFile:
         raise InvalidInput(_("Give a .csv or .xlsx file."), field="file")
     try:
         return _csv(path) if suffix == ".csv" else _xlsx(path)
-    except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError, zipfile.BadZipFile) as error:
+    except UnicodeDecodeError:
+        # Spreadsheets often save CSV in a legacy encoding (GBK): say what to do.
+        raise InvalidInput(_("The CSV file is not UTF-8 text: save it as \"CSV UTF-8\" and try again."),
+                           field="file") from None
+    except READ_ERRORS as error:
         raise InvalidInput(_("The file cannot be read: %(error)s") % {"error": error}, field="file") from None
 

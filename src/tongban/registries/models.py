@@ -8,7 +8,10 @@ change and an audit record.
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.files.storage import Storage, storages
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongban.kernel.fields import EncryptedTextField
@@ -346,3 +349,56 @@ class DynamicRecordVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_id} v{self.version}"
+
+
+def import_storage() -> Storage:
+    """Return the private storage of uploaded registry files (``STORAGES["registry_imports"]``)."""
+    return storages["registry_imports"]
+
+
+class RegistryImport(models.Model):
+    """A file an officer uploaded to bulk-load a registry (批量导入), and how its import went.
+
+    The import runs in the background, all rows or none: ``rows_processed``
+    counts the rows checked so far out of about ``total_rows``; when it
+    succeeded, ``imported`` says how many records are new; when it failed,
+    ``message`` says why and ``errors`` lists the bad rows (``row``, ``field``,
+    ``message``; at most 1,000 of ``error_count``). The uploaded file is kept in
+    private storage only until the import finishes.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    registry = models.ForeignKey(Registry, on_delete=models.PROTECT, related_name="imports")
+    file = models.FileField(storage=import_storage, max_length=200, blank=True)
+    filename = models.CharField(max_length=200)
+    reason = models.CharField(max_length=500)
+    skip_registered = models.BooleanField(default=False)
+    # The language the uploader used: the report's messages are written in it.
+    language = models.CharField(max_length=10)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(null=True, blank=True)
+    rows_processed = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(null=True, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        indexes = [models.Index(fields=["registry", "-uploaded_at"], name="registry_import_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.registry_id}: {self.filename} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

@@ -38,6 +38,7 @@ from tongban.registries.models import (
     Person,
     RecordChange,
     Registry,
+    RegistryImport,
     VitalEvent,
 )
 from tongban.registries.numbers import id_number_index, normalize_id_number, normalize_uscc
@@ -54,6 +55,7 @@ __all__ = [
     "entity_history",
     "find_entity_by_uscc",
     "find_person_by_id_number",
+    "imports_visible_to",
     "last_marriage_event",
     "match_real_name",
     "parcel_history",
@@ -63,9 +65,11 @@ __all__ = [
     "person_history",
     "persons_visible_to",
     "present_id_number",
+    "registries_changeable_by",
     "visible_dynamic_record",
     "visible_entity",
     "visible_entity_as_of",
+    "visible_import",
     "visible_parcel",
     "visible_person",
     "visible_person_as_of",
@@ -386,6 +390,96 @@ def current_spouse_id(person: Person) -> int | None:
     return spouse_id
 
 
+# -- what a registry holds about one subject (for the exchange gateway) ---------------------------
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def vital_facts(person: Person) -> dict[str, Any]:
+    """Return what the births-and-deaths registry holds about ``person``: the birth and the death."""
+    events = {
+        event.kind: event
+        for event in VitalEvent.objects.filter(
+            subject=person, kind__in=[VitalEvent.Kind.BIRTH, VitalEvent.Kind.DEATH]
+        ).select_related("place", "mother", "father")
+    }
+    birth, death = events.get(VitalEvent.Kind.BIRTH), events.get(VitalEvent.Kind.DEATH)
+    return {
+        "birth_registered": birth is not None,
+        "birth_certificate_number": birth.certificate_number if birth else None,
+        "birth_date": _iso(birth.occurred_on) if birth else None,
+        "birth_place_region": birth.place.code if birth else None,
+        "mother_id_number": birth.mother.id_number if birth and birth.mother else None,
+        "father_id_number": birth.father.id_number if birth and birth.father else None,
+        "deceased": death is not None,
+        "death_date": _iso(death.occurred_on) if death else None,
+        "death_certificate_number": death.certificate_number if death else None,
+    }
+
+
+class MaritalStatus:
+    """The marital status the marriage registry gives a person (its registered events only)."""
+
+    NEVER_MARRIED = "never_married"
+    MARRIED = "married"
+    DIVORCED = "divorced"
+    WIDOWED = "widowed"
+
+
+def marital_facts(person: Person) -> dict[str, Any]:
+    """Return what the marriage registry holds about ``person``: status, spouse and last certificate.
+
+    The status reads the last registered marriage or divorce: none is
+    ``never_married``; a divorce ``divorced``; a marriage ``married``, or
+    ``widowed`` if the spouse has since died.
+    """
+    event = _last_couple_event(person)
+    if event is None:
+        status, spouse = MaritalStatus.NEVER_MARRIED, None
+    else:
+        spouse_id = event.spouse_id if event.subject_id == person.pk else event.subject_id
+        spouse = Person.objects.filter(pk=spouse_id).first() if spouse_id is not None else None
+        if event.kind == VitalEvent.Kind.DIVORCE:
+            status = MaritalStatus.DIVORCED
+        elif spouse is not None and spouse.status == Person.Status.DECEASED:
+            status = MaritalStatus.WIDOWED
+        else:
+            status = MaritalStatus.MARRIED
+    married = status == MaritalStatus.MARRIED
+    return {
+        "marital_status": status,
+        "spouse_id_number": spouse.id_number if married and spouse else None,
+        "spouse_name": spouse.name if married and spouse else None,
+        "last_event": event.kind if event else None,
+        "last_event_on": _iso(event.occurred_on) if event else None,
+        "last_certificate_number": event.certificate_number if event else None,
+    }
+
+
+def property_holdings(*, person: Person | None = None, entity: LegalEntity | None = None) -> dict[str, Any]:
+    """Return the parcels ``person`` (or ``entity``) holds shares of today, from the real-property registry."""
+    holder = Q(holder_person=person) if person is not None else Q(holder_entity=entity)
+    shares = (
+        OwnershipShare.objects.filter(holder, ended_on__isnull=True)
+        .select_related("parcel__region")
+        .order_by("parcel__location_code")
+    )
+    parcels = [
+        {
+            "location_code": share.parcel.location_code,
+            "region": share.parcel.region.code,
+            "use": share.parcel.use,
+            "area": str(share.parcel.area),
+            "share": f"{share.numerator}/{share.denominator}",
+            "acquired_on": _iso(share.acquired_on),
+        }
+        for share in shares
+    ]
+    return {"parcel_count": len(parcels), "parcels": parcels}
+
+
 # -- registries without code ----------------------------------------------------------------------
 
 
@@ -449,3 +543,34 @@ def visible_dynamic_record(actor: Any, definition: DynamicRegistry, key: str) ->
 def dynamic_record_as_of(record: DynamicRecord, at: datetime) -> DynamicRecordVersion | None:
     """Return the version of ``record`` that was current at ``at``, or None if it did not exist yet."""
     return record.versions.filter(changed_at__lte=_as_aware(at)).order_by("-version").first()
+
+
+# -- imports from the workbench -------------------------------------------------------------------
+
+
+def registries_changeable_by(actor: Any) -> QuerySet[Registry]:
+    """Return the registries ``actor`` may change (its departments own them; the platform: all), by code."""
+    queryset = Registry.objects.select_related("owner").order_by("code")
+    if sees_everything(actor):
+        return queryset
+    return queryset.filter(owner_id__in=acting_department_ids(actor))
+
+
+def imports_visible_to(actor: Any) -> QuerySet[RegistryImport]:
+    """Return the imports into registries of the actor's departments (the platform: all), newest first.
+
+    Officers of the owning department see every import of its registries,
+    whoever uploaded the file: they answer for the records it added.
+    """
+    queryset = RegistryImport.objects.select_related("registry", "uploaded_by").order_by("-uploaded_at", "-pk")
+    if sees_everything(actor):
+        return queryset
+    return queryset.filter(registry__owner_id__in=acting_department_ids(actor))
+
+
+def visible_import(actor: Any, import_id: int) -> RegistryImport:
+    """Return the import ``import_id`` if ``actor`` may see it; raise NotFound otherwise."""
+    registry_import = imports_visible_to(actor).filter(pk=import_id).first()
+    if registry_import is None:
+        raise NotFound(_("There is no such import, or you may not see it."))
+    return registry_import

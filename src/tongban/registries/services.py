@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
 import unicodedata
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -29,10 +32,19 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import partial
 from itertools import islice
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files import File
+from django.core.files.storage import Storage
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Q, QuerySet
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -40,8 +52,9 @@ from jsonschema.exceptions import SchemaError
 from tongban.kernel import audit
 from tongban.kernel.masking import mask_id_number
 from tongban.kernel.models import Department, Region
-from tongban.kernel.problems import Conflict, InvalidInput, PermissionDenied
+from tongban.kernel.problems import Conflict, InvalidInput, PermissionDenied, Problem
 from tongban.registries.access import has_perm, may_change, sees_everything
+from tongban.registries.files import READ_ERRORS, SUPPORTED_SUFFIXES, open_rows
 from tongban.registries.models import (
     DynamicRecord,
     DynamicRecordVersion,
@@ -52,7 +65,9 @@ from tongban.registries.models import (
     Person,
     RecordChange,
     Registry,
+    RegistryImport,
     VitalEvent,
+    import_storage,
 )
 from tongban.registries.numbers import (
     birth_date_of,
@@ -64,6 +79,7 @@ from tongban.registries.numbers import (
     uscc_error,
 )
 from tongban.registries.selectors import (
+    MaritalStatus,
     current_spouse_id,
     definition_of,
     dynamic_record_as_of,
@@ -77,7 +93,9 @@ from tongban.registries.selectors import (
     find_dynamic_record,
     find_entity_by_uscc,
     find_person_by_id_number,
+    imports_visible_to,
     last_marriage_event,
+    marital_facts,
     match_real_name,
     parcel_history,
     parcel_shares,
@@ -86,15 +104,20 @@ from tongban.registries.selectors import (
     person_history,
     persons_visible_to,
     present_id_number,
+    property_holdings,
+    registries_changeable_by,
     visible_dynamic_record,
     visible_entity,
     visible_entity_as_of,
+    visible_import,
     visible_parcel,
     visible_person,
     visible_person_as_of,
     visible_vital_event,
     vital_events_visible_to,
+    vital_facts,
 )
+from tongban.registries.tasks import run_registry_import
 
 __all__ = [
     "BIRTH_DEATH_REGISTRY",
@@ -102,6 +125,7 @@ __all__ = [
     "MARRIAGE_REGISTRY",
     "PERSON_REGISTRY",
     "PROPERTY_REGISTRY",
+    "MaritalStatus",
     "amend_entity",
     "amend_person",
     "amend_record",
@@ -121,13 +145,17 @@ __all__ = [
     "find_entity_by_uscc",
     "find_person_by_id_number",
     "id_number_error",
+    "import_columns",
     "import_entities",
     "import_parcels",
     "import_persons",
     "import_records",
     "import_rows",
     "import_vital_events",
+    "importable_registries",
+    "imports_visible_to",
     "last_marriage_event",
+    "marital_facts",
     "match_real_name",
     "normalize_id_number",
     "normalize_uscc",
@@ -138,23 +166,29 @@ __all__ = [
     "person_history",
     "persons_visible_to",
     "present_id_number",
+    "property_holdings",
     "record_access",
     "register_entity",
     "register_parcel",
     "register_person",
     "register_record",
     "register_vital_event",
+    "registries_changeable_by",
     "registry_definition_error",
+    "run_import",
+    "start_import",
     "transfer_parcel",
     "uscc_error",
     "visible_dynamic_record",
     "visible_entity",
     "visible_entity_as_of",
+    "visible_import",
     "visible_parcel",
     "visible_person",
     "visible_person_as_of",
     "visible_vital_event",
     "vital_events_visible_to",
+    "vital_facts",
 ]
 
 # The registries every deployment has, by code.
@@ -1691,3 +1725,286 @@ def record_access(action: str, *, actor: Any, records: Iterable[Person | LegalEn
     keys = [f"{type(record).__name__.lower()}:{record.pk}" for record in records]
     audit.record(action, actor=actor, target=keys[0] if len(keys) == 1 else "", details={"records": keys, "query": query})
 
+
+
+# -- imports from the workbench -------------------------------------------------------------------
+
+# Base registries that files can be imported into (and every registry without code).
+IMPORTABLE_BASE_REGISTRIES = (
+    PERSON_REGISTRY, ENTITY_REGISTRY, BIRTH_DEATH_REGISTRY, MARRIAGE_REGISTRY, PROPERTY_REGISTRY,
+)
+_IMPORT_COLUMNS: dict[str, frozenset[str]] = {
+    PERSON_REGISTRY: PERSON_ROW_KEYS,
+    ENTITY_REGISTRY: ENTITY_ROW_KEYS,
+    BIRTH_DEATH_REGISTRY: VITAL_EVENT_ROW_KEYS,
+    MARRIAGE_REGISTRY: VITAL_EVENT_ROW_KEYS,
+    PROPERTY_REGISTRY: PARCEL_ROW_KEYS,
+}
+# Smaller batches than the command line's, so that the progress bar on the page moves often.
+WEB_IMPORT_BATCH_SIZE = 1000
+_XLSX_MAGIC = b"PK\x03\x04"
+
+
+def import_columns(registry_code: str) -> frozenset[str] | None:
+    """Return the columns a file for ``registry_code`` may have, or None if any may (the schema decides)."""
+    if registry_code in _IMPORT_COLUMNS:
+        return _IMPORT_COLUMNS[registry_code]
+    definition = DynamicRegistry.objects.filter(registry__code=registry_code).first()
+    if definition is not None and definition.schema.get("additionalProperties") is False:
+        return frozenset(definition.schema.get("properties") or {})
+    return None
+
+
+def importable_registries(actor: Any) -> QuerySet[Registry]:
+    """Return the registries ``actor`` may import files into (writes nothing), by code."""
+    return registries_changeable_by(actor).filter(
+        Q(code__in=IMPORTABLE_BASE_REGISTRIES) | Q(definition__isnull=False)
+    )
+
+
+def _clean_upload(upload: File[Any] | None) -> str:
+    """Return the upload's suffix (.csv or .xlsx); raise InvalidInput for a missing, empty, large or other file."""
+    if upload is None or not upload.name:
+        raise InvalidInput(_("Choose a .csv or .xlsx file to upload."), field="file")
+    suffix = Path(upload.name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise InvalidInput(_("Give a .csv or .xlsx file."), field="file")
+    if not upload.size:
+        raise InvalidInput(_("The file is empty."), field="file")
+    limit = settings.REGISTRY_IMPORT_MAX_BYTES
+    if upload.size > limit:
+        raise InvalidInput(_("The file is larger than %(size)s: split it, or ask the operator to import it "
+                             "with the registry-import command.") % {"size": filesizeformat(limit)}, field="file")
+    if suffix == ".xlsx":
+        upload.seek(0)
+        magic = upload.read(len(_XLSX_MAGIC))
+        upload.seek(0)
+        if magic != _XLSX_MAGIC:
+            raise InvalidInput(_("This is not an .xlsx workbook."), field="file")
+    return suffix
+
+
+def _display_name(name: str) -> str:
+    """Return an uploaded file's own name, without folders or control characters, for lists."""
+    base = Path(name.replace("\\", "/")).name
+    cleaned = "".join(char for char in base if not unicodedata.category(char).startswith("C")).strip()
+    return cleaned[-200:] or "upload"
+
+
+@contextmanager
+def _local_path(storage: Storage, name: str) -> Iterator[Path]:
+    """Yield a path on this machine to the stored file ``name``: the file itself, or a temporary copy."""
+    try:
+        local = storage.path(name)
+    except NotImplementedError:  # object storage: copy the file down for the readers
+        local = None
+    if local is not None:
+        yield Path(local)
+        return
+    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix) as copy, storage.open(name, "rb") as stored:
+        shutil.copyfileobj(stored, copy)
+        copy.flush()
+        yield Path(copy.name)
+
+
+def _check_import_file(storage: Storage, name: str, registry_code: str) -> int | None:
+    """Return about how many rows the stored file has (None if unknown); raise InvalidInput if it cannot be imported.
+
+    Only the header and the first row are read: the rows are checked when the import runs.
+    """
+    with _local_path(storage, name) as path:
+        source = open_rows(path)
+        try:
+            columns = import_columns(registry_code)
+            unknown = sorted(set(source.columns) - columns - {""}) if columns is not None else []
+            if unknown:
+                raise InvalidInput(_("Unknown columns: %(unknown)s. Use: %(columns)s.")
+                                   % {"unknown": ", ".join(unknown), "columns": ", ".join(sorted(columns or ()))},
+                                   field="file")
+            try:
+                first = next(source.rows, None)
+            except READ_ERRORS as error:
+                raise InvalidInput(_("The file cannot be read: %(error)s") % {"error": error}, field="file") from None
+            if first is None:
+                raise InvalidInput(_("The file has no rows below its header."), field="file")
+        finally:
+            source.close()
+    return source.total or None
+
+
+@transaction.atomic
+def start_import(
+    *,
+    actor: Any,
+    registry_code: str,
+    upload: File[Any] | None,
+    reason: str,
+    skip_registered: bool = False,
+    language: str = "",
+) -> RegistryImport:
+    """Store an uploaded CSV or XLSX file and queue its import into a registry; return the import.
+
+    The import runs in the background (``run_import``, through the task
+    ``registries.tasks.run_registry_import``) as ``actor``, all rows or none;
+    ``skip_registered`` leaves out rows already registered, so that uploading
+    the same file again adds nothing. The report's messages are written in
+    ``language`` (one of LANGUAGES; otherwise the site's default). The file is
+    kept in private storage until the import ends.
+
+    Raise PermissionDenied unless the actor is a signed-in account acting for
+    the registry's owner; InvalidInput (with ``field``) for an unknown
+    registry or one files cannot be imported into, a missing reason, a missing,
+    empty, too large or unreadable file, a file that is not .csv or .xlsx, or
+    one with unknown columns or no rows. Nothing is stored or queued then.
+    """
+    if not isinstance(actor, get_user_model()):
+        raise PermissionDenied(_("Only a signed-in officer may upload a file for import."))
+    registry = Registry.objects.select_related("owner").filter(code=str(registry_code or "")).first()
+    if registry is None:
+        raise InvalidInput(_("Choose a registry."), field="registry")
+    _require_may_change(actor, registry)
+    if not importable_registries(actor).filter(pk=registry.pk).exists():
+        raise InvalidInput(_("Files cannot be imported into this registry."), field="registry")
+    reason = _clean_reason(reason)
+    suffix = _clean_upload(upload)
+    assert upload is not None
+    storage = import_storage()
+    # The stored name is ours: an uploaded name never becomes a path.
+    name = storage.save(f"{uuid.uuid4().hex}{suffix}", upload)
+    try:
+        total = _check_import_file(storage, name, registry.code)
+        registry_import = RegistryImport.objects.create(
+            registry=registry, file=name, filename=_display_name(upload.name or ""), reason=reason,
+            skip_registered=skip_registered, total_rows=total,
+            language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
+            uploaded_by=actor,
+        )
+        # The database task backend writes the task in this transaction, so the
+        # import and its task are committed together or not at all.
+        run_registry_import.enqueue(registry_import.pk)
+        audit.record("registries.import.queued", actor=actor, target=f"registry:{registry.code}",
+                     details={"import": registry_import.pk, "rows": total, "skip_registered": skip_registered})
+    except BaseException:
+        storage.delete(name)
+        raise
+    return registry_import
+
+
+class _ImportProgress:
+    """Count the rows an import has checked and write the count where the import's page reads it.
+
+    The import keeps one transaction open until every row is in. Where the
+    database lets a second connection write meanwhile (PostgreSQL), the count
+    goes through one (skipping the row rather than waiting if it is locked),
+    so the page sees the bar move. SQLite has one writer at a time (ADR 0005):
+    a second connection would wait for the import, so there the count is
+    written in the import's transaction and shows when the import ends.
+    """
+
+    def __init__(self, import_id: int) -> None:
+        self.import_id = import_id
+        self.done = 0
+        self._side: BaseDatabaseWrapper | None = None
+
+    def __enter__(self) -> _ImportProgress:
+        if connections[DEFAULT_DB_ALIAS].features.has_select_for_update_skip_locked:
+            self._side = connections.create_connection(DEFAULT_DB_ALIAS)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if self._side is not None:
+            self._side.close()
+            self._side = None
+
+    def __call__(self, rows: int) -> None:
+        self.done += rows
+        if self._side is None:
+            RegistryImport.objects.filter(pk=self.import_id).update(rows_processed=self.done)
+            return
+        table = self._side.ops.quote_name(RegistryImport._meta.db_table)
+        with self._side.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET rows_processed = %s "  # noqa: S608 - the table name is our own
+                f"WHERE id = (SELECT id FROM {table} WHERE id = %s FOR UPDATE SKIP LOCKED)",
+                [self.done, self.import_id],
+            )
+
+
+@transaction.atomic
+def _end_import(registry_import: RegistryImport, *, rows: int, imported: int | None = None,
+                failure: Problem | None = None) -> None:
+    """Record how a running import ended, with one audit record; delete its file once that is committed.
+
+    On success this runs inside the import's transaction, so the records and
+    the status are committed together. Raise Conflict if the import is not
+    running any more (then the caller's transaction rolls back).
+    """
+    values: dict[str, Any] = {"finished_at": timezone.now(), "file": "", "rows_processed": rows}
+    if failure is None:
+        values.update(status=RegistryImport.Status.SUCCEEDED, imported=imported, total_rows=rows)
+    else:
+        errors = list(failure.extensions.get("errors") or [])
+        values.update(status=RegistryImport.Status.FAILED, message=failure.detail[:500], errors=errors,
+                      error_count=int(failure.extensions.get("error_count", len(errors))))
+        if errors:  # the report covers the whole file, so every row was read
+            values["total_rows"] = rows
+    if not RegistryImport.objects.filter(pk=registry_import.pk, status=RegistryImport.Status.RUNNING).update(**values):
+        raise Conflict(_("This import is not running."))
+    name = registry_import.file.name
+    if name:
+        transaction.on_commit(partial(import_storage().delete, name))
+    audit.record(
+        "registries.import.succeeded" if failure is None else "registries.import.failed",
+        actor=registry_import.uploaded_by, target=f"registry:{registry_import.registry.code}",
+        result="success" if failure is None else "failure",
+        details={"import": registry_import.pk, "rows": rows, "imported": imported,
+                 "errors": values.get("error_count", 0)},
+    )
+
+
+def run_import(import_id: int) -> RegistryImport | None:
+    """Run the queued import ``import_id`` as the officer who uploaded the file; return it as it ended.
+
+    Safe to run twice, as a task may be: only a queued import starts, so a
+    second run finds it running or ended and changes nothing. The rows are
+    checked in batches, the count of rows done written as each batch ends
+    (see ``_ImportProgress``); every row is imported in one transaction with
+    the import's new status, or none is. A bad row, a refusal (the officer
+    no longer acts for the owner) or an unreadable file ends the import as
+    failed, with its message and per-row report. The stored file is deleted
+    when the import ends. Return None if there is no such import; re-raise
+    anything that is not a Problem after marking the import failed.
+    """
+    started = RegistryImport.objects.filter(pk=import_id, status=RegistryImport.Status.QUEUED).update(
+        status=RegistryImport.Status.RUNNING, started_at=timezone.now()
+    )
+    registry_import = RegistryImport.objects.select_related("registry", "uploaded_by").filter(pk=import_id).first()
+    if not started or registry_import is None:
+        return registry_import
+    with translation.override(registry_import.language or settings.LANGUAGE_CODE), \
+            _ImportProgress(registry_import.pk) as progress:
+        try:
+            with _local_path(import_storage(), registry_import.file.name or "") as path:
+                source = open_rows(path)
+                try:
+                    with transaction.atomic():
+                        imported = import_rows(
+                            registry_import.registry.code, source.rows, actor=registry_import.uploaded_by,
+                            reason=registry_import.reason, skip_registered=registry_import.skip_registered,
+                            batch_size=WEB_IMPORT_BATCH_SIZE, progress=progress,
+                        )
+                        _end_import(registry_import, rows=progress.done, imported=imported)
+                finally:
+                    source.close()
+        except Problem as problem:
+            _end_import(registry_import, rows=progress.done, failure=problem)
+        except BaseException:
+            # A crash, or the worker forced to stop: nothing was imported. Say
+            # so on the page, and let the worker record the error.
+            _end_import(registry_import, rows=progress.done, failure=Conflict(
+                _("The import stopped before it finished; nothing was imported. Upload the file again.")
+            ))
+            raise
+    registry_import.refresh_from_db()
+    return registry_import

@@ -29,3 +29,24 @@ class RefuseForm(forms.Form):
 
 class RevokeForm(forms.Form):
     reason = forms.CharField(label=_("Reason for revocation"), max_length=500)
+
+
+class RegistryImportForm(forms.Form):
+    """Upload a file to import into a registry; ``registries.services.start_import`` decides."""
+
+    registry = forms.CharField(label=_("Registry"), widget=forms.Select)
+    file = forms.FileField(
+        label=_("File"), max_length=200,
+        help_text=_("A .csv (UTF-8) or .xlsx file whose first row names the columns."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500,
+                             help_text=_("Why these records are registered; kept in each record's history."))
+    skip_registered = forms.BooleanField(
+        label=_("Leave out rows already registered"), required=False,
+        help_text=_("Then uploading the same file again adds nothing."),
+    )
+
+    def __init__(self, *args: Any, registry_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["registry"].widget.choices = registry_choices

@@ -12,4 +12,6 @@ urlpatterns = [
     path("requests/<int:request_id>/refuse/", views.refuse_request, name="refuse_request"),
     path("grants/", views.grants_list, name="grants"),
     path("grants/<int:grant_id>/revoke/", views.revoke_grant, name="revoke_grant"),
+    path("imports/", views.imports, name="imports"),
+    path("imports/<int:import_id>/", views.import_detail, name="import_detail"),
 ]

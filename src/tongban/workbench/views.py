@@ -1,4 +1,5 @@
-"""Workbench pages for officers: home, the resource catalog, sharing requests, grants and calls.
+"""Workbench pages for officers: home, the resource catalog, sharing requests, grants and calls,
+and imports of registry files.
 
 Thin: every read goes through a scoped selector, every write through one service.
 """
@@ -10,7 +11,8 @@ from datetime import datetime, time, timedelta
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,9 +25,15 @@ from tongban.identity.decorators import officer_required
 from tongban.identity.models import Account, Role
 from tongban.kernel.problems import InvalidInput, Problem
 from tongban.kernel.web import apply_problem
-from tongban.workbench.forms import AccessRequestForm, RefuseForm, RevokeForm
+from tongban.registries import services as registries
+from tongban.registries.models import Registry, RegistryImport
+from tongban.workbench.forms import AccessRequestForm, RefuseForm, RegistryImportForm, RevokeForm
 
 STATS_DAYS = 30
+RECENT_IMPORTS = 20
+# How often an import's page asks for its progress, and when a queued import is said to wait too long.
+IMPORT_POLL_SECONDS = 2
+IMPORT_STALLED_AFTER = timedelta(minutes=1)
 
 
 def _officer(request: HttpRequest) -> Account:
@@ -170,3 +178,62 @@ def revoke_grant(request: HttpRequest, grant_id: int) -> HttpResponse:
     else:
         messages.success(request, _("The grant is revoked; the next call is refused."))
     return redirect("workbench:grants")
+
+
+def _registry_label(registry: Registry) -> str:
+    name = registry.name_en if translation.get_language() == "en" and registry.name_en else registry.name
+    return f"{name} ({registry.owner.name})"
+
+
+@officer_required
+def imports(request: HttpRequest) -> HttpResponse:
+    """List recent imports of the officer's departments, and upload a file to import."""
+    account = _officer(request)
+    choices = [(registry.code, _registry_label(registry)) for registry in registries.importable_registries(account)]
+    form = RegistryImportForm(request.POST or None, request.FILES or None,
+                              registry_choices=[("", _("Choose a registry")), *choices])
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                registry_import = registries.start_import(
+                    actor=account, registry_code=data["registry"], upload=data["file"], reason=data["reason"],
+                    skip_registered=data["skip_registered"], language=translation.get_language(),
+                )
+            except Problem as problem:
+                apply_problem(form, problem)
+                status = problem.status
+            else:
+                return redirect("workbench:import_detail", import_id=registry_import.pk)
+        else:
+            status = 400
+    return render(request, "workbench/imports.html", {
+        "form": form, "may_import": bool(choices),
+        "imports": registries.imports_visible_to(account)[:RECENT_IMPORTS],
+    }, status=status)
+
+
+@officer_required
+def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
+    """Show an import's status and progress; to htmx, only the part that changes (polled until it ends)."""
+    try:
+        registry_import = registries.visible_import(_officer(request), import_id)
+    except Problem:
+        return render(request, "404.html", status=404)
+    context = {
+        "registry_import": registry_import,
+        "registry_label": _registry_label(registry_import.registry),
+        "poll_every": f"{IMPORT_POLL_SECONDS}s",
+        "stalled": registry_import.status == RegistryImport.Status.QUEUED
+        and timezone.now() - registry_import.uploaded_at > IMPORT_STALLED_AFTER,
+        "skipped": max((registry_import.total_rows or 0) - (registry_import.imported or 0), 0)
+        if registry_import.skip_registered and registry_import.status == RegistryImport.Status.SUCCEEDED else 0,
+    }
+    if request.headers.get("HX-Request"):
+        response = render(request, "workbench/import_progress.html", {**context, "swap_status": True})
+    else:
+        response = render(request, "workbench/import_detail.html", context)
+    # The same address answers the page or its polled part: caches must tell them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response

@@ -14,30 +14,10 @@ from tqdm import tqdm
 
 from tongban.kernel.actors import SystemActor
 from tongban.kernel.problems import Problem
-from tongban.registries import selectors, services
+from tongban.registries import services
 from tongban.registries.files import open_rows
 
-COLUMNS = {
-    services.PERSON_REGISTRY: services.PERSON_ROW_KEYS,
-    services.ENTITY_REGISTRY: services.ENTITY_ROW_KEYS,
-    services.BIRTH_DEATH_REGISTRY: services.VITAL_EVENT_ROW_KEYS,
-    services.MARRIAGE_REGISTRY: services.VITAL_EVENT_ROW_KEYS,
-    services.PROPERTY_REGISTRY: services.PARCEL_ROW_KEYS,
-}
 ACTOR = SystemActor("registry-import")
-
-
-def _columns(code: str) -> frozenset[str] | None:
-    """Return the columns a file for registry ``code`` may have (None: any, the schema decides)."""
-    if code in COLUMNS:
-        return COLUMNS[code]
-    try:
-        schema = selectors.dynamic_registry(code).schema
-    except Problem:
-        return None  # the import itself names the unknown registry
-    if schema.get("additionalProperties") is False:
-        return frozenset(schema.get("properties") or {})
-    return None
 
 
 class Command(BaseCommand):
@@ -59,9 +39,10 @@ class Command(BaseCommand):
             source = open_rows(options["file"])
         except Problem as problem:
             raise CommandError(problem.detail) from None
-        columns = _columns(code)
+        columns = services.import_columns(code)
         unknown = sorted(set(source.columns) - columns - {""}) if columns is not None else []
         if unknown:
+            source.close()
             raise CommandError(f"Unknown columns: {', '.join(unknown)}. Use: {', '.join(sorted(columns or ()))}.")
         bar = tqdm(total=source.total, unit="rows", desc=code, disable=options["no_progress"])
         try:
