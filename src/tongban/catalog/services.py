@@ -250,19 +250,27 @@ def _field_type(schema: Mapping[str, Any]) -> str:
     }.get(str(kind), ResourceField.FieldType.STRING)
 
 
-def registry_fields(schema: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Return the catalog field definitions of a registry schema, one per property, in schema order."""
-    properties = schema.get("properties") or {}
+def registry_fields(schema: Mapping[str, Any], key_field: str) -> list[dict[str, Any]]:
+    """Return the catalog field definitions of a registry schema, one per property.
+
+    The order is the key field, then the required properties as ``required``
+    lists them, then the others by name: a schema's own property order cannot be
+    relied on, since PostgreSQL's jsonb does not keep it.
+    """
+    properties = {name: definition for name, definition in (schema.get("properties") or {}).items()
+                  if isinstance(definition, Mapping)}
+    required = [name for name in schema.get("required") or [] if name in properties]
+    order = list(dict.fromkeys([key_field, *required, *sorted(properties)]))
     return [
         {
             "name": name,
-            "type": _field_type(definition),
-            "description": str(definition.get("title") or definition.get("description") or ""),
-            "personal": bool(definition.get(PERSONAL_KEYWORD)),
-            "sensitive_personal": bool(definition.get(SENSITIVE_KEYWORD)),
+            "type": _field_type(properties[name]),
+            "description": str(properties[name].get("title") or properties[name].get("description") or ""),
+            "personal": bool(properties[name].get(PERSONAL_KEYWORD)),
+            "sensitive_personal": bool(properties[name].get(SENSITIVE_KEYWORD)),
         }
-        for name, definition in properties.items()
-        if isinstance(definition, Mapping)
+        for name in order
+        if name in properties
     ]
 
 
@@ -294,7 +302,7 @@ def publish_registry(
         description=description, owner=registry.owner, registry=registry,
         record_kind=CatalogResource.RecordKind.RECORD, classification=classification,
         sharing_type=sharing_type, open_type=open_type, update_cycle=update_cycle,
-        version=f"{definition.version}.0", fields=registry_fields(definition.schema),
+        version=f"{definition.version}.0", fields=registry_fields(definition.schema, definition.key_field),
     )
 
 
