@@ -1,201 +1,148 @@
-"""``python -m bench`` (``make bench``): measure the audit chain on SQLite.
+"""``python -m bench`` (``make bench``): scale and speed, written to docs/benchmarks.md.
 
-Every figure comes from one run on one machine, against a temporary database
-(never var/tongban.sqlite3), and is written to docs/benchmarks.md with the date
-and the machine. Benchmarks live here, never as timed assertions in tests.
+Every figure comes from one run on one machine, against throw-away databases
+(never var/tongban.sqlite3), and is written with the date and the machine.
+Benchmarks live here, never as timed assertions in tests. Each part runs in a
+process of its own, since Django serves one database per process:
 
-  python -m bench [--appends N] [--batched N] [--batch-size N] [--chain N] [--verify-rounds N]
+- the audit chain on SQLite (``bench.audit_chain``);
+- on SQLite, then on PostgreSQL (a throw-away cluster of its own, started and
+  removed here): a province-size person registry with vital events and
+  parcels, loaded through ``tongban registry-import`` for the first persons and
+  in bulk for the rest; keyed person lookups; the exchange gateway against the
+  same lookup served directly, over HTTP (``bench.scale``).
+
+The defaults finish in a few minutes; the issue's scale is
+``python -m bench --persons-pg 10000000 --persons-sqlite 1000000``
+(about an hour on two cores). ``--persons-pg 0`` or ``--persons-sqlite 0`` leaves
+a database out.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import platform
-import sqlite3
+import shlex
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.common import ROOT, load_average, machine
+from bench.pgcluster import describe as describe_cluster
+from bench.pgcluster import throwaway_cluster
+from bench.report import render
+
 REPORT = ROOT / "docs" / "benchmarks.md"
 
 
-@dataclass(frozen=True)
-class Measure:
-    name: str
-    records: int
-    seconds: float
+def _phase(module: str, arguments: list[str], out: Path, *, reused: list[str] | None) -> dict[str, Any]:
+    """Run ``python -m <module>`` with ``arguments`` and return the JSON it wrote to ``out``.
 
-    @property
-    def rate(self) -> float:
-        return self.records / self.seconds if self.seconds else float("inf")
-
-
-def timed(name: str, records: int, work: Callable[[], object]) -> Measure:
-    started = time.perf_counter()
-    work()
-    return Measure(name, records, time.perf_counter() - started)
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} logical CPUs; {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}"
-    )
+    With ``reused`` (``--resume``), a part whose result is already in the work
+    directory is not measured again (a long run interrupted after its
+    PostgreSQL part, say); it is named in ``reused`` with when it finished.
+    """
+    if reused is not None and out.exists():
+        result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        measured = datetime.fromtimestamp(out.stat().st_mtime, UTC)
+        reused.append(f"{module} {shlex.join(arguments)} (finished {measured:%Y-%m-%d %H:%M} UTC)")
+        return result
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    print(f"python -m {module} {shlex.join(arguments)}", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", module, *arguments, "--out", str(out)], env=env, cwd=ROOT, check=True)
+    result = json.loads(out.read_text(encoding="utf-8"))
+    return result
 
 
-def configure(workdir: Path) -> None:
-    """Point Tongban at a throw-away SQLite database and key directory, then set up Django."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tongban.settings"
-    os.environ["TONGBAN_VAR_DIR"] = str(workdir)
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ.pop("TONGBAN_ENV", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
-def extend_chain_quickly(count: int) -> None:
-    """Append ``count`` well-formed records in bulk (for the verification figure only)."""
-    from django.db import transaction
-    from django.utils import timezone
-
-    from tongban.kernel.audit import compute_hash
-    from tongban.kernel.models import AuditChainHead, AuditRecord
-
-    with transaction.atomic():
-        head = AuditChainHead.objects.select_for_update().get(id=1)
-        seq, prev_hash = head.last_seq, head.last_hash
-        batch: list[AuditRecord] = []
-        for n in range(count):
-            seq += 1
-            fields = {
-                "seq": seq, "occurred_at": timezone.now(), "actor": "system:bench",
-                "action": "bench.bulk", "target": f"row:{n}", "source_address": "",
-                "result": "success", "details": {"n": n}, "prev_hash": prev_hash,
-            }
-            prev_hash = compute_hash(**fields)
-            batch.append(AuditRecord(**fields, record_hash=prev_hash))
-            if len(batch) == 2_000:
-                AuditRecord.objects.bulk_create(batch)
-                batch = []
-        AuditRecord.objects.bulk_create(batch)
-        head.last_seq, head.last_hash = seq, prev_hash
-        head.save(update_fields=["last_seq", "last_hash"])
-
-
-def run(
-    appends: int, batched: int, batch_size: int, chain: int, verify_rounds: int
-) -> tuple[list[Measure], int]:
-    from django.db import transaction
-
-    from tongban.kernel import audit
-    from tongban.kernel.models import AuditRecord
-
-    def append_each() -> None:
-        # One transaction per record, as a sign-in or a registry change appends.
-        for n in range(appends):
-            audit.record("bench.event", actor="system:bench", target=f"thing:{n}", details={"n": n})
-
-    def append_batched() -> None:
-        # Many records per transaction, as a bulk import appends.
-        for start in range(0, batched, batch_size):
-            with transaction.atomic():
-                for n in range(start, min(start + batch_size, batched)):
-                    audit.record("bench.import", actor="system:bench", target=f"row:{n}", details={"n": n})
-
-    measures = [
-        timed("append, one transaction per record", appends, append_each),
-        timed(f"append, {batch_size} records per transaction", batched, append_batched),
+def _scale_arguments(args: argparse.Namespace, persons: int, workdir: Path, database_url: str) -> list[str]:
+    return [
+        "--database-url", database_url, "--var-dir", str(workdir / "var"), "--workdir", str(workdir),
+        "--persons", str(persons), "--service-persons", str(args.service_persons), "--lookups", str(args.lookups),
+        "--concurrency", str(args.concurrency), "--gateway-seconds", str(args.gateway_seconds),
+        "--latency-requests", str(args.latency_requests), "--rounds", str(args.rounds),
+        "--gateway" if args.gateway else "--no-gateway",
     ]
-    extend_chain_quickly(max(0, chain - AuditRecord.objects.count()))
-    total = AuditRecord.objects.count()
-    for _ in range(verify_rounds):
-        verify = timed("verify the whole chain (`tongban audit verify`)", total, audit.verify_chain)
-        measures.append(verify)
-    if audit.verify_chain() is not None:
-        raise SystemExit("the benchmark chain does not verify")
-    return measures, total
 
 
-def best_verify(measures: list[Measure]) -> Measure:
-    return max((m for m in measures if m.name.startswith("verify")), key=lambda m: m.rate)
-
-
-def render(measures: list[Measure], total: int, started: datetime, elapsed: float) -> str:
-    single, batched = measures[0], measures[1]
-    verify = best_verify(measures)
-    lines = [
-        "# Benchmarks",
-        "",
-        "Measured by `make bench` (`python -m bench`) in one run; rerun it to refresh this page.",
-        "The figures depend on the machine; compare ratios between runs, not figures between machines.",
-        "",
-        f"- Date: {started:%Y-%m-%d %H:%M} UTC",
-        f"- Machine: {machine()}",
-        "- Database: SQLite file in a temporary directory, WAL, `synchronous=NORMAL`, "
-        "`BEGIN IMMEDIATE` transactions (the `make run` settings)",
-        f"- Run time: {elapsed:.1f} s",
-        "",
-        "## Audit chain",
-        "",
-        "| Operation | Records | Seconds | Records/s |",
-        "|---|---:|---:|---:|",
-    ]
-    for m in [single, batched, verify]:
-        lines.append(f"| {m.name} | {m.records:,} | {m.seconds:.2f} | {m.rate:,.0f} |")
-    lines += [
-        "",
-        "Ratios from this run:",
-        "",
-        f"- Batched appends run at {batched.rate / single.rate:.1f}× the rate of one transaction per record.",
-        f"- Verification runs at {verify.rate / single.rate:.0f}× the single-append rate; at this rate a "
-        f"chain of one million records verifies in about {1_000_000 / verify.rate:.0f} s.",
-        "",
-        f"Verification read {total:,} records in primary-key order and recomputed every SHA-256 "
-        "link (best of the verify rounds). Appends serialize on the chain head (its row lock; on SQLite "
-        "the write lock), so the append rate is also the ceiling for many concurrent writers.",
-        "",
-    ]
-    return "\n".join(lines)
+def measure(args: argparse.Namespace, workdir: Path, reused: list[str] | None) -> dict[str, Any]:
+    """Run every part into ``workdir``; return their results by name (see ``_phase`` for ``reused``)."""
+    results: dict[str, Any] = {}
+    audit_dir = workdir / "audit"
+    audit_dir.mkdir(parents=True, exist_ok=True)
+    results["audit"] = _phase("bench.audit_chain", [
+        "--workdir", str(audit_dir), "--appends", str(args.appends), "--batched", str(args.batched),
+        "--batch-size", str(args.batch_size), "--chain", str(args.chain), "--verify-rounds", str(args.verify_rounds),
+    ], audit_dir / "result.json", reused=reused)
+    if args.persons_sqlite:
+        directory = workdir / "sqlite"
+        (directory / "var").mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{directory / 'registry.sqlite3'}"
+        results["sqlite"] = _phase("bench.scale", _scale_arguments(args, args.persons_sqlite, directory, url),
+                                   directory / "result.json", reused=reused)
+    if args.persons_pg:
+        directory = workdir / "postgresql"
+        (directory / "var").mkdir(parents=True, exist_ok=True)
+        out = directory / "result.json"
+        if reused is not None and out.exists():
+            arguments = _scale_arguments(args, args.persons_pg, directory, "postgres://…")
+            results["postgresql"] = _phase("bench.scale", arguments, out, reused=reused)
+        else:
+            with throwaway_cluster(directory / "cluster") as url:
+                arguments = _scale_arguments(args, args.persons_pg, directory, url)
+                results["postgresql"] = _phase("bench.scale", arguments, out, reused=reused)
+        results["postgresql"]["cluster"] = describe_cluster()
+    return results
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--appends", type=int, default=2_000, help="records appended one per transaction")
-    parser.add_argument("--batched", type=int, default=4_000, help="records appended in batches")
-    parser.add_argument("--batch-size", type=int, default=200)
-    parser.add_argument("--chain", type=int, default=50_000, help="chain length to verify")
-    parser.add_argument("--verify-rounds", type=int, default=3)
+    scale = parser.add_argument_group("registry, lookups and gateway")
+    scale.add_argument("--persons-sqlite", type=int, default=100_000, help="persons on SQLite (0: skip)")
+    scale.add_argument("--persons-pg", type=int, default=200_000, help="persons on PostgreSQL (0: skip)")
+    scale.add_argument("--service-persons", type=int, default=5_000,
+                       help="persons (with their events and parcels) imported through registry-import")
+    scale.add_argument("--lookups", type=int, default=10_000, help="keyed lookups timed")
+    scale.add_argument("--gateway", action=argparse.BooleanOptionalAction, default=True)
+    scale.add_argument("--concurrency", type=int, default=16, help="connections of the throughput runs")
+    scale.add_argument("--gateway-seconds", type=float, default=10, help="length of each throughput run")
+    scale.add_argument("--latency-requests", type=int, default=1_000, help="requests of each one-connection run")
+    scale.add_argument("--rounds", type=int, default=3, help="throughput runs per path (the median is reported)")
+    chain = parser.add_argument_group("audit chain")
+    chain.add_argument("--appends", type=int, default=2_000, help="records appended one per transaction")
+    chain.add_argument("--batched", type=int, default=4_000, help="records appended in batches")
+    chain.add_argument("--batch-size", type=int, default=200)
+    chain.add_argument("--chain", type=int, default=50_000, help="chain length to verify")
+    chain.add_argument("--verify-rounds", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, help="keep the databases and results here (default: a "
+                        "temporary directory, removed afterwards)")
+    parser.add_argument("--resume", action="store_true", help="with --workdir: reuse the results of parts "
+                        "already measured there instead of measuring them again")
+    parser.add_argument("--note", default="", help="a remark for the Machine line (say, other work that ran "
+                        "on the machine meanwhile)")
     parser.add_argument("--output", type=Path, default=REPORT, help="where to write the report")
     args = parser.parse_args(argv)
+    reused: list[str] | None = [] if args.resume and args.workdir is not None else None
 
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="tongban-bench-") as workdir:
-        print(f"Temporary database in {workdir}", file=sys.stderr)
-        configure(Path(workdir))
-        measures, total = run(args.appends, args.batched, args.batch_size, args.chain, args.verify_rounds)
-        from django.db import connections
-
-        connections.close_all()
-    report = render(measures, total, started, time.perf_counter() - clock)
+    context = {"date": started, "machine": machine(), "load": load_average(), "note": args.note,
+               "command": shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])}
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        results = measure(args, args.workdir.resolve(), reused)
+    else:
+        with tempfile.TemporaryDirectory(prefix="tongban-bench-") as workdir:
+            print(f"Temporary databases in {workdir}", file=sys.stderr)
+            results = measure(args, Path(workdir), None)
+    context["elapsed"] = time.perf_counter() - clock
+    context["load_after"] = load_average()
+    context["reused"] = reused or []
+    report = render(results, context)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(report, encoding="utf-8")
     print(report)

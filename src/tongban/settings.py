@@ -146,6 +146,11 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so two writers never both read the
     # audit chain head and then fail on upgrade; WAL lets readers run alongside.
+    # Connections persist (one per server thread): SQLite checkpoints and removes
+    # the WAL whenever its last connection closes, which per request made every
+    # write pay a synchronous checkpoint. PostgreSQL uses its pool instead.
+    DATABASES["default"]["CONN_MAX_AGE"] = None
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

@@ -173,3 +173,33 @@ def test_a_system_principal_is_an_actor_of_its_department_only(market, tax):
         scopes=frozenset({"api", "perm:registries.view_person"}),
     )
     assert scoped.has_perm("registries.view_person") and not scoped.has_perm("registries.change_person")
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    ["expired", "without-api-scope", "for-another-audience", "system-disabled-behind-its-back"],
+)
+def test_a_system_token_that_no_longer_qualifies_is_refused(market, spoil):
+    # given a system whose valid token works
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken
+
+    from tongban.identity.models import DepartmentSystem
+
+    registered = machine_client(market)
+    token = token_for(registered)
+    assert Client().get(WHOAMI, **bearer(token)).status_code == 200
+    # when the token (or its system) stops qualifying without the services' help
+    stored = AccessToken.objects.get(application__client_id=registered.client_id)
+    if spoil == "expired":
+        AccessToken.objects.filter(pk=stored.pk).update(expires=timezone.now() - timedelta(seconds=1))
+    elif spoil == "without-api-scope":
+        AccessToken.objects.filter(pk=stored.pk).update(scope="openid")
+    elif spoil == "for-another-audience":
+        AccessToken.objects.filter(pk=stored.pk).update(resource=["https://elsewhere.example/api"])
+    else:
+        DepartmentSystem.objects.filter(pk=registered.system.pk).update(disabled_at=timezone.now())
+    # then the token is refused
+    assert_refused_as_problem(Client().get(WHOAMI, **bearer(token)))

@@ -2,8 +2,9 @@
 
 Each write checks the actor, validates, writes and appends one audit record in
 one transaction; refusals raise a ``kernel.problems`` error and write nothing.
-The reads the exchange gateway needs (``find_resource``, ``find_grant``,
-``grant_refusal_reason``) and ``apply_masking`` are exported here as well.
+The reads the exchange gateway needs (``grant_in_force``, ``find_resource``,
+``find_grant``, ``grant_refusal_reason``) and ``apply_masking`` are exported
+here as well.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from tongban.catalog.access import (
 )
 from tongban.catalog.models import AccessRequest, CatalogResource, Grant, ResourceField
 from tongban.catalog.selectors import (
+    GrantInForce,
     find_grant,
     find_resource,
+    grant_in_force,
     grant_refusal_reason,
     grants_visible_to,
     requests_visible_to,
@@ -47,11 +50,13 @@ from tongban.registries.models import Registry
 
 __all__ = [
     "MASKS",
+    "GrantInForce",
     "acting_departments",
     "apply_masking",
     "approve_request",
     "find_grant",
     "find_resource",
+    "grant_in_force",
     "grant_refusal_reason",
     "grants_visible_to",
     "is_platform_admin",

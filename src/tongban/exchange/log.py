@@ -20,11 +20,12 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tongban.exchange.models import CallLogHead, CallLogRecord, Checkpoint
 from tongban.exchange.tasks import schedule_signing
+from tongban.kernel import ratelimit
 from tongban.kernel.crypto import get_crypto_provider
 
 GENESIS_HASH = "0" * 64
@@ -54,26 +55,91 @@ def hash_of(entry: CallLogRecord) -> str:
     return hashlib.sha256(_canonical(values)).hexdigest()
 
 
-def append(**values: Any) -> CallLogRecord:
+# The head row (CallLogHead), read and locked; moved; and a checkpoint younger than a minute.
+_READ_HEAD = "SELECT last_seq, last_hash FROM exchange_callloghead WHERE id = 1"
+_MOVE_HEAD = "UPDATE exchange_callloghead SET last_seq = %s, last_hash = %s WHERE id = 1"
+_RECENT_CHECKPOINT = "SELECT 1 FROM exchange_checkpoint WHERE created_at > %s LIMIT 1"
+# Every column of CallLogRecord but its id, so that a new field cannot be left out.
+_RECORD_FIELDS = [field for field in CallLogRecord._meta.concrete_fields if not field.primary_key]
+_INSERT_RECORD = "INSERT INTO exchange_calllogrecord ({}) VALUES ({}) RETURNING id".format(  # noqa: S608 - our columns
+    ", ".join(f'"{field.column}"' for field in _RECORD_FIELDS), ", ".join(["%s"] * len(_RECORD_FIELDS))
+)
+
+
+# What a call refused for its rate keeps: the request, not what answering it found.
+RATE_LIMITED: dict[str, Any] = {"outcome": "refused", "reason": "rate_limited", "fields_returned": [], "response_digest": "",
+                "grant_id": None, "subject_index": "", "person_id": None, "entity_id": None}
+
+
+def _batched() -> bool:
+    # psycopg's client-side binding (Django's default) runs several statements in
+    # one round trip; SQLite runs one statement per call (and has no round trips).
+    return connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get("server_side_binding")
+
+
+def _run(cursor: Any, statements: Sequence[tuple[str, Sequence[Any], bool]]) -> list[Any]:
+    """Run ``(sql, params, returns_a_row)`` statements in order; return the row of each that returns one.
+
+    On PostgreSQL they go in one round trip, which matters because the gateway
+    waits for every round trip of every call.
+    """
+    rows = []
+    if _batched():
+        cursor.execute("; ".join(sql for sql, _params, _returns in statements),
+                       [value for _sql, params, _returns in statements for value in params])
+        for index, (_sql, _params, returns) in enumerate(statements):
+            if index:
+                cursor.nextset()
+            if returns:
+                rows.append(cursor.fetchone())
+        return rows
+    for sql, params, returns in statements:
+        cursor.execute(sql, params)
+        if returns:
+            rows.append(cursor.fetchone())
+    return rows
+
+
+def append(*, hit: ratelimit.Hit | None = None, **values: Any) -> CallLogRecord:
     """Append one record to the call log (and a checkpoint when one is due); return the record.
 
-    Runs inside the caller's transaction when there is one.
+    With ``hit``, the call is also counted against its client's rate limit in
+    the same transaction; past the limit the record is written as refused
+    (``RATE_LIMITED``) and the caller answers 429. Runs inside the caller's
+    transaction when there is one.
+
+    Every gateway call appends, so this is written as plain statements, in two
+    round trips on PostgreSQL (count and lock the head; insert, look for a
+    checkpoint younger than a minute and move the head), rather than through
+    the ORM, whose query building would cost more than the statements.
     """
-    with transaction.atomic():
-        head, _ = CallLogHead.objects.select_for_update().get_or_create(
-            id=1, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
-        )
-        entry = CallLogRecord(seq=head.last_seq + 1, occurred_at=timezone.now(), prev_hash=head.last_hash,
-                              **values)
+    read_head = _READ_HEAD + (" FOR UPDATE" if connection.features.has_select_for_update else "")
+    with transaction.atomic(), connection.cursor() as cursor:
+        first = ([(ratelimit.COUNT_ONE, hit.params, True)] if hit is not None else []) + [(read_head, (), True)]
+        *counted, row = _run(cursor, first)
+        if row is None:
+            CallLogHead.objects.get_or_create(id=1, defaults={"last_seq": 0, "last_hash": GENESIS_HASH})
+            cursor.execute(read_head)
+            row = cursor.fetchone()
+        if hit is not None and int(counted[0][0]) > hit.limit:
+            values = {**values, **RATE_LIMITED}
+        last_seq, last_hash = row
+        entry = CallLogRecord(seq=last_seq + 1, occurred_at=timezone.now(), prev_hash=last_hash, **values)
         entry.fields_returned = json.loads(json.dumps(list(entry.fields_returned)))
         entry.record_hash = hash_of(entry)
-        entry.save(force_insert=True)
-        head.last_seq = entry.seq
-        head.last_hash = entry.record_hash
-        head.save(update_fields=["last_seq", "last_hash"])
-        last = Checkpoint.objects.order_by("-seq").only("created_at").first()
-        if last is None or last.created_at <= entry.occurred_at - CHECKPOINT_INTERVAL:
-            _write_checkpoint(head)
+        due = Checkpoint._meta.get_field("created_at").get_db_prep_save(
+            entry.occurred_at - CHECKPOINT_INTERVAL, connection
+        )
+        inserted, recent = _run(cursor, [
+            (_INSERT_RECORD, [field.get_db_prep_save(getattr(entry, field.attname), connection)
+                              for field in _RECORD_FIELDS], True),
+            (_RECENT_CHECKPOINT, [due], True),
+            (_MOVE_HEAD, [entry.seq, entry.record_hash], False),
+        ])
+        entry.pk = inserted[0]
+        entry._state.adding = False
+        if recent is None:
+            _write_checkpoint(CallLogHead(id=1, last_seq=entry.seq, last_hash=entry.record_hash))
             # The calls after this checkpoint are signed by the next call a minute on,
             # or, if traffic stops, by the worker a minute from now.
             transaction.on_commit(partial(schedule_signing, after=CHECKPOINT_INTERVAL))

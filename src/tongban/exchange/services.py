@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from tongban.catalog import services as catalog
 from tongban.exchange.log import (
     CHECKPOINT_INTERVAL,
+    RATE_LIMITED,
     SIGNING_PURPOSE,
     LogBreak,
     append,
@@ -37,7 +38,7 @@ from tongban.kernel import audit, ratelimit
 from tongban.kernel.crypto import get_crypto_provider
 from tongban.kernel.problems import InvalidInput, NotFound, PermissionDenied, Problem, RateLimited
 from tongban.registries import services as registries
-from tongban.registries.models import DynamicRegistry, LegalEntity, Person, Registry
+from tongban.registries.models import DynamicRegistry, LegalEntity, Person
 
 __all__ = [
     "CHECKPOINT_INTERVAL",
@@ -52,6 +53,7 @@ __all__ = [
 ]
 
 RATE_LIMIT_SCOPE = "exchange_call"
+RATE_LIMITED_REASON: str = RATE_LIMITED["reason"]
 SUBJECT_INDEX_PURPOSE = "exchange.subject-key"
 REQUEST_DIGEST_PURPOSE = "exchange.request-digest"
 RESPONSE_DIGEST_PURPOSE = "exchange.response-digest"
@@ -148,12 +150,12 @@ class _Call:
     person_id: int | None = None
     entity_id: int | None = None
 
-    def log(self, *, outcome: str, reason: str = "", fields: Sequence[str] = (),
-            response_digest: str = "") -> CallLogRecord:
+    def log(self, *, outcome: str, reason: str = "", fields: Sequence[str] = (), response_digest: str = "",
+            hit: ratelimit.Hit | None = None) -> CallLogRecord:
         return append(
-            client_id=self.client_id, department_id=self.department_id, resource_code=self.resource_code,
-            grant_id=self.grant_id, subject_index=self.subject_index, person_id=self.person_id,
-            entity_id=self.entity_id, purpose=self.purpose, case_id=self.case_id,
+            hit=hit, client_id=self.client_id, department_id=self.department_id,
+            resource_code=self.resource_code, grant_id=self.grant_id, subject_index=self.subject_index,
+            person_id=self.person_id, entity_id=self.entity_id, purpose=self.purpose, case_id=self.case_id,
             fields_returned=list(fields), request_digest=self.request_digest,
             response_digest=response_digest, outcome=outcome, reason=reason,
         )
@@ -221,11 +223,10 @@ _SUBJECT_REGISTRIES = (registries.BIRTH_DEATH_REGISTRY, registries.MARRIAGE_REGI
                        registries.PROPERTY_REGISTRY)
 
 
-def _subject_values(kind: str, key: str, registry: Registry | None, call: _Call,
+def _subject_values(kind: str, key: str, registry_id: int | None, registry_code: str | None, call: _Call,
                     definition: DynamicRegistry | None) -> dict[str, Any]:
-    registry_code = registry.code if registry is not None else None
     # A resource of the persons (or entities) registry serves only that registry's records.
-    only_registry = registry.pk if registry is not None and registry_code not in _SUBJECT_REGISTRIES else None
+    only_registry = registry_id if registry_id is not None and registry_code not in _SUBJECT_REGISTRIES else None
     if kind == "person":
         person = registries.find_person_by_id_number(key)
         if person is not None and only_registry in (None, person.registry_id):
@@ -244,8 +245,50 @@ def _subject_values(kind: str, key: str, registry: Registry | None, call: _Call,
     raise _refuse(NotFound, "subject_not_found", _("The registry has no record with this key."))
 
 
+def _definition(record_kind: str, registry_id: int | None) -> DynamicRegistry | None:
+    """Return the definition of a registry defined without code that serves a ``record`` resource."""
+    if record_kind == "record" and registry_id is not None:
+        return registries.definition_of(registry_id)
+    return None
+
+
+def _refusal(*, call: _Call, key: str, fields: list[str], system_id: int, at: datetime) -> _Refusal:
+    """Return why no grant in force answers the call, checking in the order a caller fixes things.
+
+    The resource, then its fields, then the key, then the grant; the subject's
+    blind index is kept for the log as soon as the key is known to be well formed.
+    """
+    resource = catalog.find_resource(call.resource_code)
+    definition = _definition(resource.record_kind, resource.registry_id) if resource is not None else None
+    if resource is None or (resource.record_kind not in ("person", "legal_entity") and definition is None):
+        return _refuse(NotFound, "unknown_resource", _("The gateway serves no such resource."))
+    known = {field.name for field in resource.fields.all()}
+    unknown = [name for name in fields if name not in known]
+    if unknown:
+        return _refuse(InvalidInput, "unknown_field",
+                       _("The resource has no field %(field)s.") % {"field": unknown[0]})
+    try:
+        normalized = _normalized_key(resource.record_kind, key, definition)
+    except _Refusal as refusal:
+        return refusal
+    call.subject_index = _subject_index(resource.record_kind, normalized)
+    reason = catalog.grant_refusal_reason(system_id=system_id, resource_code=resource.code, fields=fields,
+                                          purpose=call.purpose, at=at)
+    return _refuse(PermissionDenied, reason, _("No grant in force lets this system read these fields "
+                                               "for this purpose (%(reason)s).") % {"reason": reason})
+
+
+def _subject_index(record_kind: str, normalized_key: str) -> str:
+    return get_crypto_provider().blind_index(f"{record_kind}:{normalized_key}", purpose=SUBJECT_INDEX_PURPOSE)
+
+
 def _answer(*, call: _Call, key: str, fields: list[str], system_id: int | None) -> CallAnswer:
-    """Return the answer to a call, or raise _Refusal saying why there is none."""
+    """Return the answer to a call, or raise _Refusal saying why there is none.
+
+    An answered call costs one query for the grant with its resource
+    (``catalog.grant_in_force``) and the subject's lookup; only a call without
+    a grant in force looks further, to say why.
+    """
     if system_id is None:
         raise _refuse(PermissionDenied, "not_a_system",
                       _("Only a department system's client-credentials token may call the gateway."))
@@ -255,37 +298,25 @@ def _answer(*, call: _Call, key: str, fields: list[str], system_id: int | None) 
     if len(call.purpose) > MAX_TEXT or len(call.case_id) > MAX_TEXT:
         raise _refuse(InvalidInput, "parameter_too_long",
                       _("Keep the purpose and the case id under 200 characters."))
-    resource = catalog.find_resource(call.resource_code)
-    definition = None
-    if resource is not None and resource.record_kind == "record" and resource.registry_id is not None:
-        definition = registries.definition_of(resource.registry_id)
-    if resource is None or (resource.record_kind not in ("person", "legal_entity") and definition is None):
-        raise _refuse(NotFound, "unknown_resource", _("The gateway serves no such resource."))
-    known = {field.name for field in resource.fields.all()}
-    unknown = [name for name in fields if name not in known]
-    if unknown:
-        raise _refuse(InvalidInput, "unknown_field",
-                      _("The resource has no field %(field)s.") % {"field": unknown[0]})
-    normalized = _normalized_key(resource.record_kind, key, definition)
-    call.subject_index = get_crypto_provider().blind_index(
-        f"{resource.record_kind}:{normalized}", purpose=SUBJECT_INDEX_PURPOSE
-    )
     now = timezone.now()
-    grant = catalog.find_grant(system_id=system_id, resource_code=resource.code, fields=fields,
-                               purpose=call.purpose, at=now)
+    grant = catalog.grant_in_force(system_id=system_id, resource_code=call.resource_code, fields=fields,
+                                   purpose=call.purpose, at=now)
     if grant is None:
-        reason = catalog.grant_refusal_reason(system_id=system_id, resource_code=resource.code,
-                                              fields=fields, purpose=call.purpose, at=now)
-        raise _refuse(PermissionDenied, reason, _("No grant in force lets this system read these fields "
-                                                  "for this purpose (%(reason)s).") % {"reason": reason})
-    call.grant_id = grant.pk
-    values = _subject_values(resource.record_kind, normalized, resource.registry, call, definition)
-    masking: Mapping[str, str] = grant.masking or {}
+        raise _refusal(call=call, key=key, fields=fields, system_id=system_id, at=now)
+    definition = _definition(grant.record_kind, grant.registry_id)
+    if grant.record_kind not in ("person", "legal_entity") and definition is None:
+        raise _refuse(NotFound, "unknown_resource", _("The gateway serves no such resource."))
+    normalized = _normalized_key(grant.record_kind, key, definition)
+    call.subject_index = _subject_index(grant.record_kind, normalized)
+    call.grant_id = grant.grant_id
+    values = _subject_values(grant.record_kind, normalized, grant.registry_id, grant.registry_code, call,
+                             definition)
+    masking: Mapping[str, str] = grant.masking
     data = {
         name: catalog.apply_masking(masking[name], values.get(name)) if name in masking else values.get(name)
         for name in fields
     }
-    return CallAnswer(call=0, resource=resource.code, grant=grant.pk, data=data,
+    return CallAnswer(call=0, resource=grant.resource_code, grant=grant.grant_id, data=data,
                       masked=[name for name in fields if name in masking])
 
 
@@ -323,26 +354,24 @@ def call_resource(
         request_digest=_digest({"client": client_id, "resource": resource_code, "key": key, "fields": wanted,
                                 "purpose": purpose, "case": case_id}, REQUEST_DIGEST_PURPOSE),
     )
+    # The call is counted against the client's rate limit in the transaction that
+    # logs it (one round trip saved on every call); the answer is read before,
+    # outside any transaction (on SQLite a transaction takes the write lock at once).
+    hit = ratelimit.prepare_hit(RATE_LIMIT_SCOPE, client_id)
     try:
-        # Counted before (and outside) the call's transaction, so refused calls stay counted.
-        ratelimit.hit(RATE_LIMIT_SCOPE, client_id)
-    except RateLimited as limited:
-        entry = call.log(outcome=CallLogRecord.Outcome.REFUSED, reason="rate_limited")
-        limited.extensions.update(reason="rate_limited", call=entry.seq)
-        raise
-    with transaction.atomic():
-        try:
-            answer = _answer(call=call, key=key, fields=wanted,
-                             system_id=getattr(system, "pk", None))
-        except _Refusal as refusal:
-            entry = call.log(outcome=CallLogRecord.Outcome.REFUSED, reason=refusal.reason)
-            problem = refusal.problem
-        else:
-            entry = call.log(outcome=CallLogRecord.Outcome.OK, fields=list(answer.data),
-                             response_digest=_digest(answer.data, RESPONSE_DIGEST_PURPOSE))
+        answer = _answer(call=call, key=key, fields=wanted, system_id=getattr(system, "pk", None))
+    except _Refusal as refusal:
+        entry = call.log(outcome=CallLogRecord.Outcome.REFUSED, reason=refusal.reason, hit=hit)
+        problem: Problem = refusal.problem
+    else:
+        entry = call.log(outcome=CallLogRecord.Outcome.OK, fields=list(answer.data),
+                         response_digest=_digest(answer.data, RESPONSE_DIGEST_PURPOSE), hit=hit)
+        if entry.outcome == CallLogRecord.Outcome.OK:
             return CallAnswer(call=entry.seq, resource=answer.resource, grant=answer.grant, data=answer.data,
                               masked=answer.masked)
-    # Raised after the commit: the refusal's log record must stay.
+    if entry.reason == RATE_LIMITED_REASON:
+        problem = RateLimited(hit.retry_after)
+        problem.extensions["reason"] = RATE_LIMITED_REASON
     problem.extensions["call"] = entry.seq
     raise problem
 

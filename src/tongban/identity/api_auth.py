@@ -10,11 +10,16 @@ not for the API.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
+from oauth2_provider.models import get_access_token_model
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
 from tongban.identity.models import Account, DepartmentSystem
@@ -49,12 +54,56 @@ class SystemPrincipal:
         return frozenset({self.department.id})
 
 
+# DOT's access tokens with their application and our department system (tables of
+# oauth2_provider.AccessToken, oauth2_provider.Application and DepartmentSystem).
+_SYSTEM_TOKEN = """
+    SELECT t.scope, t.resource, a.client_id, s.id, s.department_id, s.disabled_at
+    FROM oauth2_provider_accesstoken t
+    JOIN oauth2_provider_application a ON a.id = t.application_id
+    JOIN identity_departmentsystem s ON s.application_id = a.id
+    WHERE t.token_checksum = %s AND t.user_id IS NULL AND t.expires > %s
+"""
+
+
+def system_for_token(token: str) -> SystemPrincipal | None:
+    """Return the department system a client-credentials ``token`` with the ``api`` scope acts as, or None.
+
+    One indexed query instead of DOT's three, because every gateway call runs
+    it: the token is found by its checksum (as DOT stores it) and refused when
+    expired, without the ``api`` scope, bound to an audience (RFC 8707) or of a
+    disabled system. Tokens of people (``user`` set) are not system tokens.
+    The department and the system are loaded only when read.
+    """
+    tokens = get_access_token_model()._meta
+    checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+    now = tokens.get_field("expires").get_db_prep_save(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_SYSTEM_TOKEN, [checksum, now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    scope, resource, client_id, system_id, department_id, disabled_at = row
+    scopes = frozenset(str(scope).split())
+    # The audience list (RFC 8707) is JSON: decoded by PostgreSQL, text from SQLite.
+    audiences = json.loads(resource) if isinstance(resource, str) else resource
+    if SYSTEM_API_SCOPE not in scopes or audiences or disabled_at is not None:
+        return None
+    # Deferred instances: their other fields load on first access, as a queryset's .only() would.
+    system = DepartmentSystem.from_db(connection.alias, ["id", "department_id"], [system_id, department_id])
+    department = Department.from_db(connection.alias, ["id"], [department_id])
+    return SystemPrincipal(system=system, department=department, client_id=client_id, scopes=scopes)
+
+
 class BearerToken(HttpBearer):
     """Accept access tokens issued by this platform's OAuth2 server with the ``api`` scope."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Account | SystemPrincipal | None:
-        # DOT's validator refuses unknown, expired and revoked tokens, tokens of
-        # disabled clients and tokens without the scope.
+        # Department systems first, in one query (system_for_token); then DOT's
+        # validator for the rest, which refuses unknown, expired and revoked
+        # tokens, tokens of disabled clients and tokens without the scope.
+        principal = system_for_token(token)
+        if principal is not None:
+            return principal
         valid, oauth_request = get_oauthlib_core().verify_request(request, scopes=[SYSTEM_API_SCOPE])
         if not valid or oauth_request is None:
             return None
@@ -62,19 +111,7 @@ class BearerToken(HttpBearer):
         if access_token.user is not None:
             account: Account = access_token.user
             return account if account.is_active else None
-        system = (
-            DepartmentSystem.objects.select_related("department", "application")
-            .filter(application_id=access_token.application_id)
-            .first()
-        )
-        if system is None:
-            return None
-        return SystemPrincipal(
-            system=system,
-            department=system.department,
-            client_id=system.application.client_id,
-            scopes=frozenset(access_token.scope.split()),
-        )
+        return None
 
 
 class AccountSession(SessionAuth):

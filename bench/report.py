@@ -1,0 +1,290 @@
+"""docs/benchmarks.md from the results of one ``python -m bench`` run."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+# Issue 4 §6: what the gateway may cost.
+OVERHEAD_TARGET_MS = 1.0
+THROUGHPUT_TARGET = 0.60
+NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+FILES = {
+    "persons": "persons",
+    "marriages": "marriages and divorces",
+    "births-deaths": "births and deaths",
+    "real-property": "parcels with ownership shares",
+}
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _ms(value: float) -> str:
+    return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms"
+
+
+def _verdict(met: bool) -> str:
+    return "**met**" if met else "**missed**"
+
+
+def _median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    ordered = sorted(rounds, key=lambda figures: figures["throughput"])
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def gateway_ratios(gateway: dict[str, Any]) -> dict[str, float]:
+    latency = gateway["latency"]
+    direct = statistics.median(r["throughput"] for r in gateway["throughput"]["direct"])
+    through = statistics.median(r["throughput"] for r in gateway["throughput"]["gateway"])
+    return {
+        "overhead_p50": latency["gateway"]["p50_ms"] - latency["direct"]["p50_ms"],
+        "overhead_p99": latency["gateway"]["p99_ms"] - latency["direct"]["p99_ms"],
+        "throughput_share": through / direct if direct else 0.0,
+        "direct": direct,
+        "gateway": through,
+    }
+
+
+def _log_ok(log: dict[str, Any]) -> bool:
+    return bool(log["calls_made"] == log["records_added"] and log["in_order_without_gaps"]
+                and log["head_matches"] and log["verified"])
+
+
+def _targets(results: dict[str, Any]) -> list[str]:
+    lines = ["## Targets (issue 4 §6)", "", "| Target | Database | Measured | |", "|---|---|---|---|"]
+    for key in ("postgresql", "sqlite"):
+        part = results.get(key)
+        if not part or "gateway" not in part:
+            continue
+        name, ratios, log = NAMES[key], gateway_ratios(part["gateway"]), part["gateway"]["call_log"]
+        lines += [
+            f"| gateway overhead at p50 ≤ {OVERHEAD_TARGET_MS:.0f} ms | {name} | {_ms(ratios['overhead_p50'])} | "
+            f"{_verdict(ratios['overhead_p50'] <= OVERHEAD_TARGET_MS)} |",
+            f"| gateway throughput ≥ {THROUGHPUT_TARGET:.0%} of direct | {name} | {ratios['throughput_share']:.0%} | "
+            f"{_verdict(ratios['throughput_share'] >= THROUGHPUT_TARGET)} |",
+            f"| one log record per call, no gaps, in order, log verifies | {name} | "
+            f"{_n(log['calls_made'])} calls, {_n(log['records_added'])} records | {_verdict(_log_ok(log))} |",
+        ]
+    return [*lines, ""] if len(lines) > 4 else []
+
+
+def _registry(results: dict[str, Any]) -> list[str]:
+    parts = [(key, results[key]) for key in ("sqlite", "postgresql") if results.get(key)]
+    if not parts:
+        return []
+    lines = [
+        "## A province-size registry",
+        "",
+        "Persons come from the registries' deterministic generator "
+        "(`tongban.registries.generator`, one seed); their births, marriages, divorces, deaths and "
+        "parcels (held by one person, a married couple in halves or three persons in thirds) from a plan "
+        "that fits them (`bench/population.py`). Two paths, reported apart:",
+        "",
+        "- **Real import path**: the first persons and everything planned for them are written to CSV "
+        "files and imported with `tongban registry-import` (file parsing, every validation and lookup, "
+        "all or nothing, one audit record per 5,000-row batch). This is the import rate an operator gets.",
+        "- **Bulk load**: the rest of the same generated stream, written straight into the tables as the "
+        "services would write them — the ID number encrypted and blind-indexed by the CryptoProvider, a "
+        "history entry per record with the number masked, one audit record per 5,000-row batch — with "
+        "COPY on PostgreSQL and `executemany` on SQLite, encryption in one worker process per CPU. It "
+        "skips the per-row validation and lookups (the rows are valid by construction), so it is not the "
+        "rate of the import command; it is how the benchmark reaches full size.",
+        "",
+        "### Import through `tongban registry-import`",
+        "",
+        "| Database | File | Records | Seconds | Records/s |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for key, part in parts:
+        for m in part["service_import"]:
+            lines.append(f"| {NAMES[key]} | {FILES[m['name']]} | {_n(m['records'])} | {m['seconds']:.1f} | "
+                         f"{_n(m['rate'])} |")
+    lines += [
+        "",
+        "### Bulk load to full size",
+        "",
+        "| Database | What | Records | Rows written | Seconds | Records/s | Rows written/s |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for key, part in parts:
+        plan = part["bulk_plan"]
+        for m in part["bulk_load"]:
+            written = {
+                "persons": 2 * m["records"],  # the person and its history entry
+                "marriages": m["records"],
+                # a death also updates the person and adds a history entry
+                "births-deaths": m["records"] + 2 * plan["deaths"],
+                "real-property": 2 * m["records"] + plan["shares"],  # parcel, history, shares
+            }[m["name"]]
+            lines.append(f"| {NAMES[key]} | {FILES[m['name']]} | {_n(m['records'])} | {_n(written)} | "
+                         f"{m['seconds']:.1f} | {_n(m['rate'])} | {_n(written / m['seconds'] if m['seconds'] else 0)} |")
+    lines += ["", "| Database | " + " | ".join(next(iter(parts))[1]["table_rows"]) + " | Size | Load time |",
+              "|---|" + "---:|" * (len(next(iter(parts))[1]["table_rows"]) + 2)]
+    for key, part in parts:
+        rows = " | ".join(_n(value) for value in part["table_rows"].values())
+        lines.append(f"| {NAMES[key]} | {rows} | {part['database_bytes'] / 1024**3:.1f} GiB | "
+                     f"{part['load_seconds'] / 60:.1f} min |")
+    lines += [
+        "",
+        "Load time is everything up to the first lookup: migrations, the import command, the bulk load, "
+        "planning the events and parcels, and "
+        + ("`VACUUM (ANALYZE)`" if any(key == "postgresql" for key, _ in parts) else "`ANALYZE`")
+        + " afterwards.",
+        "",
+    ]
+    for key, part in parts:
+        if "audit_chain_verified" in part:
+            state = "verifies" if part["audit_chain_verified"] else "**does not verify**"
+            lines += [f"On {NAMES[key]} the audit chain after the load ({_n(part['table_rows']['audit records'])} "
+                      f"records, one per batch) {state} (`tongban audit verify`).", ""]
+    return lines
+
+
+def _lookups(results: dict[str, Any]) -> list[str]:
+    parts = [(key, results[key]) for key in ("sqlite", "postgresql") if results.get(key, {}).get("lookup")]
+    if not parts:
+        return []
+    lines = [
+        "## Keyed person lookup",
+        "",
+        "`registries.services.find_person_by_id_number`, as the app and the gateway call it: the blind "
+        "index of the number (HMAC-SHA256), one indexed query with the region joined, the number "
+        "decrypted. Sampled persons spread over the whole table, in random order, in one process on a "
+        "warm database.",
+        "",
+        "| Database | Persons | Lookups | p50 | p99 | Mean |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for key, part in parts:
+        lookup = part["lookup"]
+        lines.append(f"| {NAMES[key]} | {_n(part['table_rows']['persons'])} | {_n(lookup['count'])} | "
+                     f"{_ms(lookup['p50_ms'])} | {_ms(lookup['p99_ms'])} | {_ms(lookup['mean_ms'])} |")
+    return [*lines, ""]
+
+
+def _gateway(results: dict[str, Any]) -> list[str]:
+    parts = [(key, results[key]) for key in ("sqlite", "postgresql") if results.get(key, {}).get("gateway")]
+    if not parts:
+        return []
+    options = parts[0][1]["gateway"]["options"]
+    lines = [
+        "## Exchange gateway against the direct lookup",
+        "",
+        "A department system calls `GET /exchange/v1/hz-persons/{ID number}?fields=name,birth_date,"
+        "address_region&purpose=…&case_id=…` with its client-credentials token, under a grant of those "
+        "fields with the name masked. The direct path, `GET /bench/direct/hz-persons/{ID number}?…`, "
+        "exists only in the benchmark's URLconf (`bench/urls.py`): the same key check, lookup, fields "
+        "and masking, without token, grant, rate-limit counter or call log. Both are served by gunicorn "
+        f"started as `tongban serve` does ({options['workers']} workers × {options['threads']} threads) on "
+        "127.0.0.1; the load generator (`bench/loadgen.py`, keep-alive connections) runs in another process "
+        "on the same two CPUs, which it shares with the server and the database. Keys are the sampled "
+        "persons, cycled. The benchmark's settings raise the per-client rate limit out of reach (every call "
+        "is still counted in the database).",
+        "",
+        f"Latency is measured over one connection ({_n(options['latency_requests'])} requests per path), "
+        f"so it holds no queueing; throughput over {options['concurrency']} connections for "
+        f"{options['seconds']:.0f} s, {options['rounds']} rounds per path alternating with the other path "
+        "(the median round is shown).",
+        "",
+        "| Database | Path | p50, 1 connection | p99, 1 connection | Calls/s, "
+        f"{options['concurrency']} connections | p50 | p99 | SQL statements per call |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key, part in parts:
+        gateway = part["gateway"]
+        for path in ("direct", "gateway"):
+            one, many = gateway["latency"][path], _median_round(gateway["throughput"][path])
+            queries = gateway["queries"]
+            lines.append(
+                f"| {NAMES[key]} | {path} | {_ms(one['p50_ms'])} | {_ms(one['p99_ms'])} | "
+                f"{_n(statistics.median(r['throughput'] for r in gateway['throughput'][path]))} | "
+                f"{_ms(many['p50_ms'])} | {_ms(many['p99_ms'])} | {queries[path]} "
+                f"({queries[path + '_writes']} writes) |"
+            )
+    lines += ["", "Ratios from this run:", ""]
+    for key, part in parts:
+        ratios, log = gateway_ratios(part["gateway"]), part["gateway"]["call_log"]
+        spread = {path: [r["throughput"] for r in part["gateway"]["throughput"][path]] for path in ("direct", "gateway")}
+        lines += [
+            f"- {NAMES[key]}: the gateway adds {_ms(ratios['overhead_p50'])} at p50 and "
+            f"{_ms(ratios['overhead_p99'])} at p99 (target ≤ {OVERHEAD_TARGET_MS:.0f} ms at p50: "
+            f"{_verdict(ratios['overhead_p50'] <= OVERHEAD_TARGET_MS)}); it serves "
+            f"{ratios['throughput_share']:.0%} of the direct throughput (target ≥ {THROUGHPUT_TARGET:.0%}: "
+            f"{_verdict(ratios['throughput_share'] >= THROUGHPUT_TARGET)}). Throughput rounds: direct "
+            + ", ".join(_n(value) for value in spread["direct"]) + "; gateway "
+            + ", ".join(_n(value) for value in spread["gateway"]) + " calls/s.",
+            f"- {NAMES[key]} call log: {_n(log['calls_made'])} gateway calls made (warm-up, latency, "
+            f"throughput and the query count), {_n(log['records_added'])} records added, "
+            + ("numbered without gaps in insertion order, " if log["in_order_without_gaps"] else
+               "**not** numbered without gaps in insertion order, ")
+            + f"{_n(log['refused'])} refused; `verify_call_log` "
+            + ("found no break" if log["verified"] else f"found a break: {log['break']}")
+            + f" ({_n(log['records_verified'])} records, {log['verify_seconds']:.2f} s).",
+        ]
+    return [*lines, ""]
+
+
+def _audit(audit: dict[str, Any]) -> list[str]:
+    measures = audit["measures"]
+    single, batched = measures[0], measures[1]
+    verify = max((m for m in measures if m["name"].startswith("verify")), key=lambda m: m["rate"])
+    lines = [
+        "## Audit chain",
+        "",
+        "SQLite file in a temporary directory, WAL, `synchronous=NORMAL`, `BEGIN IMMEDIATE` transactions "
+        "(the `make run` settings).",
+        "",
+        "| Operation | Records | Seconds | Records/s |",
+        "|---|---:|---:|---:|",
+    ]
+    for m in (single, batched, verify):
+        lines.append(f"| {m['name']} | {_n(m['records'])} | {m['seconds']:.2f} | {_n(m['rate'])} |")
+    lines += [
+        "",
+        "Ratios from this run:",
+        "",
+        f"- Batched appends run at {batched['rate'] / single['rate']:.1f}× the rate of one transaction per record.",
+        f"- Verification runs at {verify['rate'] / single['rate']:.0f}× the single-append rate; at this rate a "
+        f"chain of one million records verifies in about {1_000_000 / verify['rate']:.0f} s.",
+        "",
+        f"Verification read {_n(audit['total'])} records in primary-key order and recomputed every SHA-256 "
+        "link (best of the verify rounds). Appends serialize on the chain head (its row lock; on SQLite "
+        "the write lock), so the append rate is also the ceiling for many concurrent writers.",
+        "",
+    ]
+    return lines
+
+
+def render(results: dict[str, Any], context: dict[str, Any]) -> str:
+    """Return the whole page."""
+    databases = []
+    if results.get("sqlite"):
+        databases.append(f"{results['sqlite']['database']} file (WAL, `synchronous=NORMAL`, `BEGIN IMMEDIATE`: "
+                         "the `make run` settings)")
+    if results.get("postgresql"):
+        databases.append(f"{results['postgresql']['database']}, a throw-away cluster on 127.0.0.1 started by "
+                         f"the benchmark ({results['postgresql'].get('cluster', '')})")
+    lines = [
+        "# Benchmarks",
+        "",
+        "Measured by `make bench` (`python -m bench`) in one run; rerun it to refresh this page.",
+        "The figures depend on the machine; compare ratios between runs, not figures between machines.",
+        "",
+        f"- Date: {context['date']:%Y-%m-%d %H:%M} UTC",
+        f"- Command: `{context['command']}`",
+        f"- Machine: {context['machine']}; load average {context['load']} at the start and "
+        f"{context['load_after']} at the end (1, 5, 15 min)" + (f"; {context['note']}" if context.get("note") else ""),
+        *(f"- Database: {database}" for database in databases),
+        f"- Run time: {context['elapsed'] / 60:.1f} min",
+        *(f"- Reused from an earlier run in the same work directory (`--resume`): `python -m {part}`"
+          for part in context.get("reused", [])),
+        "",
+    ]
+    lines += _targets(results)
+    lines += _registry(results)
+    lines += _lookups(results)
+    lines += _gateway(results)
+    lines += _audit(results["audit"])
+    return "\n".join(lines)
