@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from tongban.catalog.api import router as catalog_router
+from tongban.credentials.api import router as credentials_router
 from tongban.exchange.api import log_router as exchange_log_router
 from tongban.exchange.api import router as exchange_router
 from tongban.identity.api import router as identity_router
@@ -66,6 +67,7 @@ api.add_router("/kernel", kernel_router)
 api.add_router("/registries", registries_router)
 api.add_router("/identity", identity_router)
 api.add_router("/catalog", catalog_router)
+api.add_router("/credentials", credentials_router)
 
 gateway_api = _speak_problems(NinjaAPI(
     title="Tongban data-exchange gateway",

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "tongban.identity",
     "tongban.catalog",
     "tongban.exchange",
+    "tongban.credentials",
     "tongban.portal",
     "tongban.workbench",
     "tongban.demo",

@@ -1,10 +1,11 @@
-"""The software CryptoProvider: field encryption and blind indexes."""
+"""The software CryptoProvider: field encryption, blind indexes and signing keys held by handle."""
 
 from __future__ import annotations
 
 import base64
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -109,3 +110,76 @@ def test_the_encrypted_field_stores_only_ciphertext():
     assert field.get_prep_value(None) is None
     assert field.from_db_value(None, None, None) is None
     assert field.deconstruct()[3]["purpose"] == PURPOSE
+
+
+# -- signing keys held by handle --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("algorithm", ["Ed25519", "ES256"])
+def test_a_signing_key_signs_what_its_public_key_verifies(algorithm):
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    provider = SoftwareCryptoProvider("k" * 43)
+    handle = provider.generate_signing_key(algorithm=algorithm, purpose="seal")
+    signature = provider.sign_with(handle, b"licence", purpose="seal")
+    public = serialization.load_der_public_key(provider.public_key_of(handle, purpose="seal"))
+    if algorithm == "ES256":
+        public.verify(signature, b"licence", ec.ECDSA(hashes.SHA256()))
+    else:
+        public.verify(signature, b"licence")
+    with pytest.raises(InvalidSignature):
+        if algorithm == "ES256":
+            public.verify(signature, b"licencE", ec.ECDSA(hashes.SHA256()))
+        else:
+            public.verify(signature, b"licencE")
+
+
+def test_a_handle_keeps_the_private_key_encrypted():
+    provider = SoftwareCryptoProvider("k" * 43)
+    handle = provider.generate_signing_key(algorithm="ES256", purpose="seal")
+    # PKCS#8 DER of a P-256 key starts 30 81 87 02 01 00 30 13 06 07 2a 86 48 ce 3d 02 01
+    assert b"\x2a\x86\x48\xce\x3d" not in handle.encode()
+    assert "MIGHAgEAMBMGByqGSM49" not in handle  # the same bytes in base64
+
+
+@pytest.mark.parametrize("spoil", ["other-purpose", "other-master-key", "relabelled", "altered"])
+def test_a_handle_works_only_for_its_purpose_and_provider(spoil):
+    provider = SoftwareCryptoProvider("k" * 43)
+    handle = provider.generate_signing_key(algorithm="ES256", purpose="seal")
+    purpose, user = "seal", provider
+    if spoil == "other-purpose":
+        purpose = "checkpoint"
+    elif spoil == "other-master-key":
+        user = SoftwareCryptoProvider("m" * 43)
+    elif spoil == "relabelled":
+        handle = handle.replace(":ES256:", ":Ed25519:", 1)
+    else:
+        handle = handle[:-6] + ("AAAAAA" if not handle.endswith("AAAAAA") else "BBBBBB")
+    with pytest.raises(DecryptionError):
+        user.sign_with(handle, b"licence", purpose=purpose)
+
+
+def test_an_unknown_algorithm_is_refused():
+    with pytest.raises(ValueError, match="unsupported"):
+        SoftwareCryptoProvider("k" * 43).generate_signing_key(algorithm="RS256", purpose="seal")
+
+
+def test_a_certificate_is_signed_by_the_issuers_handle():
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    provider = SoftwareCryptoProvider("k" * 43)
+    handle = provider.generate_signing_key(algorithm="ES256", purpose="ca")
+    public = serialization.load_der_public_key(provider.public_key_of(handle, purpose="ca"))
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test root")])
+    now = datetime.now(UTC)
+    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(public)
+               .serial_number(x509.random_serial_number()).not_valid_before(now)
+               .not_valid_after(now + timedelta(days=1)))
+    certificate = provider.sign_certificate(handle, builder, purpose="ca")
+    public.verify(certificate.signature, certificate.tbs_certificate_bytes, ec.ECDSA(hashes.SHA256()))

@@ -13,6 +13,8 @@ from tongban.kernel.models import AuditRecord, Department, Position, Region
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """An admin that shows records and never writes them: writes go through services."""
 
+    # Counting a whole append-only table (the call log, the audit chain) on every page is slow.
+    show_full_result_count = False
     list_per_page = 50
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -23,6 +25,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        return {}
 
 
 @admin.register(Region)

@@ -15,6 +15,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from tongban.kernel.admin import ReadOnlyAdmin
 from tongban.kernel.models import Department
 from tongban.registries import services
 from tongban.registries.models import (
@@ -29,25 +30,6 @@ from tongban.registries.models import (
     RegistryImport,
     VitalEvent,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """An admin that shows records and never writes them."""
-
-    show_full_result_count = False
-    list_per_page = 50
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        return {}
 
 
 @admin.register(Registry)

@@ -12,6 +12,7 @@ from tongban.demo.catalog import seed_catalog
 from tongban.demo.exchange import seed_exchange
 from tongban.demo.org import build_org_tree
 from tongban.demo.people import seed_registries
+from tongban.demo.seals import seed_seals
 from tongban.demo.vital import seed_vital_and_property
 from tongban.kernel.models import AuditRecord
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         seed_catalog(org)
         seed_accounts(org)
         seed_exchange(org)
+        seed_seals(org)
         added = AuditRecord.objects.count() - before
         state = "loaded" if added else "already present, nothing changed"
         self.stdout.write(f"Demo region {state} ({time.monotonic() - started:.1f}s).")

@@ -1,0 +1,96 @@
+"""E-seals and the keys behind them (电子印章), certified by the platform's root CA.
+
+Private keys never appear here: each key is a ``CryptoProvider`` handle (the
+software provider keeps the key encrypted inside it; an HSM keeps the key and
+the handle names it). Keys are retired, never deleted, so that everything they
+signed still verifies.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tongban.kernel.models import Department
+
+
+class CertificateAuthority(models.Model):
+    """The platform's root certification authority (平台根证书): it certifies every seal key.
+
+    Verifiers trust this certificate and nothing else. One is active; a
+    retired one stays published until the certificates it issued expire.
+    """
+
+    name = models.CharField(max_length=200)
+    algorithm = models.CharField(max_length=10)
+    key_handle = models.TextField()
+    certificate_pem = models.TextField()
+    serial = models.CharField(max_length=64, unique=True)
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    created_at = models.DateTimeField()
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["retired_at"], condition=Q(retired_at__isnull=True),
+                                    name="one_active_certificate_authority"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.serial[:16]})"
+
+
+class Seal(models.Model):
+    """A department's electronic seal (电子印章): the image stamped on its licences and its signing keys."""
+
+    department = models.OneToOneField(Department, on_delete=models.PROTECT, related_name="seal")
+    name = models.CharField(max_length=200)
+    image_svg = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["department__uscc", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SealKey(models.Model):
+    """One signing key of a seal, with the certificate the platform CA issued for it.
+
+    A seal has one active key per use: ``pdf`` (ECDSA P-256, for PAdES
+    signatures that PDF readers validate) and ``jwt`` (Ed25519, for EdDSA
+    verifiable credentials). Rotation retires the key (it signs nothing new)
+    and keeps it, with its certificate, published for verification.
+    """
+
+    class Use(models.TextChoices):
+        PDF = "pdf", _("PDF signatures")
+        JWT = "jwt", _("Verifiable credentials")
+
+    seal = models.ForeignKey(Seal, on_delete=models.PROTECT, related_name="keys")
+    use = models.CharField(max_length=10, choices=Use.choices)
+    algorithm = models.CharField(max_length=10)
+    key_id = models.CharField(max_length=64, unique=True)
+    key_handle = models.TextField()
+    certificate_pem = models.TextField()
+    serial = models.CharField(max_length=64, unique=True)
+    issuer = models.ForeignKey(CertificateAuthority, on_delete=models.PROTECT, related_name="issued_keys")
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    created_at = models.DateTimeField()
+    retired_at = models.DateTimeField(null=True, blank=True)
+    retire_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["seal", "use", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["seal", "use"], condition=Q(retired_at__isnull=True),
+                                    name="one_active_key_per_seal_use"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seal} {self.use} key {self.key_id[:12]}"

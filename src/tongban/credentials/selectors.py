@@ -1,0 +1,52 @@
+"""Public reads of the credentials block: what verifiers need (no personal data)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from django.utils import timezone
+from jwcrypto import jwk
+
+from tongban.credentials.models import CertificateAuthority, SealKey
+
+# JOSE's name for each key algorithm.
+JWS_ALGORITHMS = {"Ed25519": "EdDSA", "ES256": "ES256"}
+
+
+def active_authority() -> CertificateAuthority | None:
+    """Return the platform's active root CA, or None before it is set up."""
+    return CertificateAuthority.objects.filter(retired_at__isnull=True).first()
+
+
+def ca_certificates_pem() -> str:
+    """Return the PEM certificates verifiers should trust: every root CA not yet expired, newest first."""
+    authorities = CertificateAuthority.objects.filter(not_after__gt=timezone.now()).order_by("-created_at", "-id")
+    return "".join(authority.certificate_pem for authority in authorities)
+
+
+def published_keys() -> dict[str, Any]:
+    """Return the JWKS of every seal key whose certificate has not expired, retired ones included.
+
+    Each key carries its certificate chain (``x5c``: the key's certificate,
+    then the root CA's), so that a verifier trusting only the platform CA can
+    check which department it belongs to.
+    """
+    keys = (SealKey.objects.select_related("issuer").filter(not_after__gt=timezone.now())
+            .order_by("seal_id", "use", "-created_at", "-id"))
+    published = []
+    for key in keys:
+        certificate = x509.load_pem_x509_certificate(key.certificate_pem.encode())
+        public_pem = certificate.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        entry = jwk.JWK.from_pem(public_pem).export_public(as_dict=True)
+        chain = [certificate, x509.load_pem_x509_certificate(key.issuer.certificate_pem.encode())]
+        entry.update({
+            "kid": key.key_id, "use": "sig", "alg": JWS_ALGORITHMS[key.algorithm],
+            "x5c": [base64.b64encode(item.public_bytes(serialization.Encoding.DER)).decode() for item in chain],
+        })
+        published.append(entry)
+    return {"keys": published}
