@@ -94,3 +94,38 @@ class SealKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seal} {self.use} key {self.key_id[:12]}"
+
+
+class LicenceType(models.Model):
+    """A kind of licence the platform issues (证照类型): who issues it, to whom, what it says, how it looks.
+
+    ``schema`` is a JSON Schema for the licence's fields (each property with a
+    ``title`` in Chinese and an ``x-title-en``); ``disclosable`` names the
+    fields a holder may choose to show or hide when sharing (selective
+    disclosure); ``validity`` is ``{"years": n}``, ``{"months": n}`` or ``{}``
+    for a licence valid until revoked (长期有效); ``layout`` describes the PDF.
+    Every change of these raises ``version``; issued licences keep theirs.
+    """
+
+    class HolderType(models.TextChoices):
+        PERSON = "person", _("Person")
+        LEGAL_ENTITY = "legal_entity", _("Legal entity")
+
+    code = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200, blank=True)
+    issuer_kind = models.CharField(max_length=32, choices=Department.Kind.choices)
+    holder_type = models.CharField(max_length=20, choices=HolderType.choices)
+    schema = models.JSONField()
+    disclosable = models.JSONField(default=list, blank=True)
+    validity = models.JSONField(default=dict, blank=True)
+    layout = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"

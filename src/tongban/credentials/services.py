@@ -1,4 +1,4 @@
-"""Every write of the credentials block: the platform CA, seals and their keys.
+"""Every write of the credentials block: the platform CA, seals and their keys, licence types.
 
 Each write checks the actor, writes and appends one audit record in one
 transaction. Private keys are created and used only through the
@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from jwcrypto import jwk
 
 from tongban.credentials import seals
-from tongban.credentials.models import CertificateAuthority, Seal, SealKey
+from tongban.credentials.models import CertificateAuthority, LicenceType, Seal, SealKey
 from tongban.credentials.selectors import active_authority, ca_certificates_pem, published_keys
+from tongban.credentials.types import definition_error
 from tongban.kernel import audit
 from tongban.kernel.actors import is_system
 from tongban.kernel.crypto import get_crypto_provider
@@ -30,6 +31,7 @@ __all__ = [
     "active_authority",
     "ca_certificates_pem",
     "create_seal",
+    "define_licence_type",
     "ensure_platform_ca",
     "published_keys",
     "rotate_seal_keys",
@@ -155,3 +157,61 @@ def rotate_seal_keys(seal: Seal, *, actor: Any, reason: str) -> list[SealKey]:
                  details={"retired": [key.key_id for key in retired], "new": [key.key_id for key in keys],
                           "reason": reason[:500]})
     return keys
+
+
+# -- licence types --------------------------------------------------------------------------------
+
+_DEFINITION_FIELDS = ("name", "name_en", "issuer_kind", "holder_type", "schema", "disclosable", "validity", "layout")
+
+
+@transaction.atomic
+def define_licence_type(
+    *, actor: Any, code: str, name: str, name_en: str = "", issuer_kind: str, holder_type: str,
+    schema: dict[str, Any], disclosable: list[str] | None = None, validity: dict[str, int] | None = None,
+    layout: dict[str, Any] | None = None,
+) -> LicenceType:
+    """Define the licence type ``code``, or a new version of it; return it.
+
+    A definition that changes nothing writes nothing; any change raises the
+    version (licences already issued keep the version they were issued under).
+    Raise PermissionDenied unless the actor is the platform; InvalidInput for
+    a bad code, name, issuer, holder type, schema, disclosable list, validity
+    or layout.
+    """
+    _require_platform(actor)
+    code = str(code or "").strip()
+    if not code or len(code) > 80 or not all(char.isascii() and (char.isalnum() or char == "-") for char in code) \
+            or code != code.lower():
+        raise InvalidInput(_("Give the code in lower-case letters, digits and hyphens."), field="code")
+    name = " ".join(str(name or "").split())
+    if not name or len(name) > 200:
+        raise InvalidInput(_("Give the licence type a name of up to 200 characters."), field="name")
+    if issuer_kind not in Department.Kind.values:
+        raise InvalidInput(_("Name the kind of department that issues it."), field="issuer_kind")
+    if holder_type not in LicenceType.HolderType.values:
+        raise InvalidInput(_("The holder is a person or a legal entity."), field="holder_type")
+    disclosable, validity, layout = list(disclosable or []), dict(validity or {}), dict(layout or {})
+    problem = definition_error(schema, disclosable, validity, layout)
+    if problem:
+        raise InvalidInput(problem, field="schema")
+    wanted = {"name": name, "name_en": " ".join(str(name_en or "").split()), "issuer_kind": issuer_kind,
+              "holder_type": holder_type, "schema": schema, "disclosable": disclosable, "validity": validity,
+              "layout": layout}
+    now = timezone.now()
+    existing = LicenceType.objects.select_for_update().filter(code=code).first()
+    if existing is None:
+        created = LicenceType.objects.create(code=code, created_at=now, updated_at=now, **wanted)
+        audit.record("credentials.licence_type.defined", actor=actor, target=f"licence-type:{code}",
+                     details={"version": 1})
+        return created
+    changed = [field for field in _DEFINITION_FIELDS if getattr(existing, field) != wanted[field]]
+    if not changed:
+        return existing
+    for field in changed:
+        setattr(existing, field, wanted[field])
+    existing.version += 1
+    existing.updated_at = now
+    existing.save(update_fields=[*changed, "version", "updated_at"])
+    audit.record("credentials.licence_type.defined", actor=actor, target=f"licence-type:{code}",
+                 details={"version": existing.version, "changed": changed})
+    return existing

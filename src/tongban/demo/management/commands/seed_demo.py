@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from tongban.demo.accounts import seed_accounts
 from tongban.demo.catalog import seed_catalog
 from tongban.demo.exchange import seed_exchange
+from tongban.demo.licences import seed_licence_types
 from tongban.demo.org import build_org_tree
 from tongban.demo.people import seed_registries
 from tongban.demo.seals import seed_seals
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         seed_accounts(org)
         seed_exchange(org)
         seed_seals(org)
+        seed_licence_types()
         added = AuditRecord.objects.count() - before
         state = "loaded" if added else "already present, nothing changed"
         self.stdout.write(f"Demo region {state} ({time.monotonic() - started:.1f}s).")
