@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tongban.kernel.fields import EncryptedTextField
 from tongban.kernel.models import Department
 
 
@@ -129,3 +130,67 @@ class LicenceType(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+
+LICENCE_FIELDS_PURPOSE = "credentials.licence.fields"
+LICENCE_CREDENTIAL_PURPOSE = "credentials.licence.credential"
+
+
+class Licence(models.Model):
+    """One issued licence (电子证照): a department's signed statement about a person or an entity.
+
+    ``id`` is the public, unguessable identifier (QR codes and links carry
+    it). The fields and the signed credential hold personal data, so both are
+    encrypted at rest. ``status_index`` is the licence's position in the
+    published status list.
+    """
+
+    class Status(models.TextChoices):
+        VALID = "valid", _("Valid")
+        SUSPENDED = "suspended", _("Suspended")
+        REVOKED = "revoked", _("Revoked")
+
+    id = models.UUIDField(primary_key=True)
+    licence_type = models.ForeignKey(LicenceType, on_delete=models.PROTECT, related_name="licences")
+    type_version = models.PositiveIntegerField()
+    holder_person = models.ForeignKey("registries.Person", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="licences")
+    holder_entity = models.ForeignKey("registries.LegalEntity", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="licences")
+    issuer = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="issued_licences")
+    seal_key = models.ForeignKey(SealKey, on_delete=models.PROTECT, related_name="licences")
+    fields = EncryptedTextField(purpose=LICENCE_FIELDS_PURPOSE)
+    credential = EncryptedTextField(purpose=LICENCE_CREDENTIAL_PURPOSE)
+    issued_at = models.DateTimeField()
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.VALID)
+    status_index = models.PositiveIntegerField(unique=True)
+    reference = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        indexes = [
+            models.Index(fields=["holder_person", "licence_type"], name="licence_person_type"),
+            models.Index(fields=["holder_entity", "licence_type"], name="licence_entity_type"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(holder_person__isnull=False, holder_entity__isnull=True)
+                | Q(holder_person__isnull=True, holder_entity__isnull=False),
+                name="licence_has_one_holder",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.licence_type.name} {self.id}"
+
+
+class StatusListHead(models.Model):
+    """The single row that hands out status-list positions, one per licence, never reused."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    next_index = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"status list at {self.next_index}"

@@ -16,6 +16,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
 from cryptography.x509.oid import NameOID
 
+# CryptoProvider purposes of the CA's key and the seal keys.
+CA_PURPOSE = "credentials.ca"
+SEAL_PURPOSE = "credentials.seal"
 CA_VALIDITY = timedelta(days=20 * 365)
 KEY_VALIDITY = timedelta(days=5 * 365)
 # Certificates start a little in the past, so that a verifier whose clock is behind accepts them.

@@ -7,24 +7,39 @@ transaction. Private keys are created and used only through the
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from jsonschema import Draft202012Validator, FormatChecker
 from jwcrypto import jwk
 
-from tongban.credentials import seals
-from tongban.credentials.models import CertificateAuthority, LicenceType, Seal, SealKey
+from tongban.credentials import jose, seals
+from tongban.credentials.models import (
+    CertificateAuthority,
+    Licence,
+    LicenceType,
+    Seal,
+    SealKey,
+    StatusListHead,
+)
 from tongban.credentials.selectors import active_authority, ca_certificates_pem, published_keys
 from tongban.credentials.types import definition_error
+from tongban.identity.models import Role
 from tongban.kernel import audit
-from tongban.kernel.actors import is_system
+from tongban.kernel.actors import acts_for, is_system
 from tongban.kernel.crypto import get_crypto_provider
 from tongban.kernel.models import Department
 from tongban.kernel.problems import Conflict, InvalidInput, PermissionDenied
+from tongban.registries.models import LegalEntity, Person
 
 __all__ = [
     "CA_NAME",
@@ -33,13 +48,14 @@ __all__ = [
     "create_seal",
     "define_licence_type",
     "ensure_platform_ca",
+    "issue_licence",
     "published_keys",
     "rotate_seal_keys",
 ]
 
 CA_NAME = "Tongban Platform Root CA"
-CA_PURPOSE = "credentials.ca"
-SEAL_PURPOSE = "credentials.seal"
+CA_PURPOSE = seals.CA_PURPOSE
+SEAL_PURPOSE = seals.SEAL_PURPOSE
 # The algorithm of each use: P-256 for PDF signatures (what PDF verifiers know), Ed25519 for JWTs.
 ALGORITHMS = {SealKey.Use.PDF: "ES256", SealKey.Use.JWT: "Ed25519"}
 MANAGE_SEALS = "credentials.add_seal"
@@ -215,3 +231,137 @@ def define_licence_type(
     audit.record("credentials.licence_type.defined", actor=actor, target=f"licence-type:{code}",
                  details={"version": existing.version, "changed": changed})
     return existing
+
+
+# -- issuing --------------------------------------------------------------------------------------
+
+# Officers who may sign licences for their department; department systems sign for their own.
+ISSUING_ROLES = (Role.REVIEWER, Role.DEPARTMENT_ADMIN)
+STATUS_PURPOSES = ("revocation", "suspension")
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    month = moment.month - 1 + months
+    year, month = moment.year + month // 12, month % 12 + 1
+    # The 31st of a shorter month (or 29 February in a common year) becomes its last day.
+    for day in (moment.day, 30, 29, 28):
+        try:
+            return moment.replace(year=year, month=month, day=min(moment.day, day))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def valid_until(licence_type: LicenceType, valid_from: datetime) -> datetime | None:
+    """Return when a licence of ``licence_type`` valid from ``valid_from`` expires (None: until revoked)."""
+    validity = licence_type.validity or {}
+    if "years" in validity:
+        return _add_months(valid_from, 12 * int(validity["years"]))
+    if "months" in validity:
+        return _add_months(valid_from, int(validity["months"]))
+    return None
+
+
+def _fields_error(licence_type: LicenceType, fields: Any) -> str | None:
+    if not isinstance(fields, Mapping):
+        return _("Give the licence's fields as an object.")
+    validator = Draft202012Validator(licence_type.schema, format_checker=FormatChecker())
+    error = next(iter(sorted(validator.iter_errors(dict(fields)), key=lambda item: list(item.path))), None)
+    if error is None:
+        return None
+    where = ".".join(str(part) for part in error.path) or _("the licence")
+    return _("%(where)s: %(message)s") % {"where": where, "message": error.message}
+
+
+def _status_entries(index: int) -> list[dict[str, str]]:
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    entries = []
+    for purpose in STATUS_PURPOSES:
+        url = f"{base}/api/v1/credentials/status/{purpose}"
+        entries.append({"id": f"{url}#{index}", "type": "BitstringStatusListEntry", "statusPurpose": purpose,
+                        "statusListIndex": str(index), "statusListCredential": url})
+    return entries
+
+
+def _credential(licence: Licence, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the W3C VC (data model 2.0) of ``licence``, with the JWT claims a JOSE verifier expects."""
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    issuer_id = f"{base}/api/v1/kernel/departments#{licence.issuer.uscc}"
+    credential: dict[str, Any] = {
+        "@context": [jose.VC_CONTEXT],
+        "id": f"urn:uuid:{licence.id}",
+        "type": ["VerifiableCredential", "TongbanLicence"],
+        "issuer": {"id": issuer_id, "name": licence.issuer.name},
+        "validFrom": licence.valid_from.isoformat(),
+        "credentialSubject": {"licenceType": licence.licence_type.code,
+                              "licenceTypeVersion": licence.type_version, **fields},
+        "credentialStatus": _status_entries(licence.status_index),
+        "iss": issuer_id,
+        "jti": f"urn:uuid:{licence.id}",
+        "iat": int(licence.issued_at.timestamp()),
+    }
+    if licence.valid_until is not None:
+        credential["validUntil"] = licence.valid_until.isoformat()
+        credential["exp"] = int(licence.valid_until.timestamp())
+    return credential
+
+
+def _next_status_index() -> int:
+    head, _created = StatusListHead.objects.select_for_update().get_or_create(id=1)
+    index = head.next_index
+    StatusListHead.objects.filter(id=1).update(next_index=index + 1)
+    return index
+
+
+@transaction.atomic
+def issue_licence(
+    *, actor: Any, licence_type: LicenceType | str, holder: Person | LegalEntity, fields: Mapping[str, Any],
+    issuer: Department, valid_from: datetime | None = None, reference: str = "",
+) -> Licence:
+    """Issue a licence of ``licence_type`` to ``holder``, signed with ``issuer``'s e-seal; return it.
+
+    ``fields`` must validate against the type's schema; the licence is valid
+    from ``valid_from`` (now by default) for the type's validity. Raise
+    PermissionDenied unless the actor signs for ``issuer`` (a reviewer or
+    department administrator, a department system of it, or the platform);
+    InvalidInput for an unknown type, a department that does not issue it, a
+    holder of the wrong kind or fields that do not validate; Conflict when the
+    department has no e-seal.
+    """
+    if not acts_for(actor, issuer.pk, *ISSUING_ROLES):
+        raise PermissionDenied(_("Only the issuing department may issue its licences."))
+    if isinstance(licence_type, str):
+        found = LicenceType.objects.filter(code=licence_type).first()
+        if found is None:
+            raise InvalidInput(_("There is no such licence type."), field="licence_type")
+        licence_type = found
+    if issuer.kind != licence_type.issuer_kind:
+        raise InvalidInput(_("This department does not issue %(type)s.") % {"type": licence_type.name},
+                           field="issuer")
+    wanted_holder = Person if licence_type.holder_type == LicenceType.HolderType.PERSON else LegalEntity
+    if not isinstance(holder, wanted_holder):
+        raise InvalidInput(_("This licence is held by a person.") if wanted_holder is Person
+                           else _("This licence is held by a legal entity."), field="holder")
+    problem = _fields_error(licence_type, fields)
+    if problem:
+        raise InvalidInput(problem, field="fields")
+    key = SealKey.objects.filter(seal__department=issuer, use=SealKey.Use.JWT, retired_at__isnull=True).first()
+    if key is None:
+        raise Conflict(_("The department has no e-seal to sign with."))
+    now = timezone.now()
+    start = valid_from or now
+    licence = Licence(
+        id=uuid.uuid4(), licence_type=licence_type, type_version=licence_type.version,
+        holder_person=holder if isinstance(holder, Person) else None,
+        holder_entity=holder if isinstance(holder, LegalEntity) else None,
+        issuer=issuer, seal_key=key, issued_at=now, valid_from=start, valid_until=valid_until(licence_type, start),
+        status_index=_next_status_index(), reference=" ".join(str(reference or "").split())[:200],
+    )
+    clean = json.loads(json.dumps(dict(fields), ensure_ascii=False))
+    licence.fields = json.dumps(clean, ensure_ascii=False, sort_keys=True)
+    licence.credential = jose.sign_jwt(_credential(licence, clean), key=key)
+    licence.save(force_insert=True)
+    audit.record("credentials.licence.issued", actor=actor, target=f"licence:{licence.id}",
+                 details={"type": licence_type.code, "issuer": issuer.pk, "key": key.key_id,
+                          "status_index": licence.status_index})
+    return licence
