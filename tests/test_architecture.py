@@ -37,6 +37,7 @@ PUBLIC_API_OPERATIONS = {
     ("GET", "/exchange/v1/log/checkpoints/latest"): "signed checkpoints hold hashes only; anyone may keep them",
     ("GET", "/api/v1/credentials/ca"): "verifiers trust the platform's root CA certificate",
     ("GET", "/api/v1/credentials/jwks"): "verifiers check licence signatures with the seals' public keys",
+    ("GET", "/api/v1/credentials/status/{issuer_uscc}/{purpose}"): "status lists are bits by position, no personal data",
 }
 
 # Django URL names (namespace:name) of pages anyone may open.

@@ -9,13 +9,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from tongban.credentials import services
+from tongban.kernel.problems import NotFound
 
 router = Router(tags=["credentials"])
 
 PEM_CHAIN = "application/pem-certificate-chain"
+
+
+class ProblemOut(Schema):
+    """An RFC 9457 problem."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
 
 
 class JwksOut(Schema):
@@ -45,3 +56,25 @@ def ca_certificates(request: HttpRequest) -> HttpResponse:
 )
 def jwks(request: HttpRequest) -> dict[str, Any]:
     return services.published_keys()
+
+
+VC_JWT = "application/vc+jwt"
+
+
+@router.get(
+    "/status/{issuer_uscc}/{purpose}", auth=None, summary="An issuer's status list (Bitstring Status List)",
+    description="The signed `BitstringStatusListCredential` (`application/vc+jwt`) of the department with "
+                "the unified social credit code `issuer_uscc`, for `purpose` `revocation` or `suspension`: bit "
+                "`statusListIndex` of a licence is set while it is revoked (suspended). Holds no personal data; "
+                "verifiers cache it for its `ttl`.",
+    response={404: ProblemOut},
+    openapi_extra={"responses": {200: {"description": "The signed status list",
+                                       "content": {VC_JWT: {"schema": {"type": "string"}}}}}},
+)
+def status_list(request: HttpRequest, issuer_uscc: str, purpose: str) -> HttpResponse:
+    credential = services.status_list_credential(issuer_uscc, purpose)
+    if credential is None:
+        raise NotFound(_("This issuer publishes no such status list."))
+    response = HttpResponse(credential, content_type=VC_JWT)
+    response["Cache-Control"] = f"public, max-age={services.STATUS_LIST_TTL_SECONDS}"
+    return response

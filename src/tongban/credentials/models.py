@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tongban.kernel.fields import EncryptedTextField
 from tongban.kernel.models import Department
@@ -141,14 +142,14 @@ class Licence(models.Model):
 
     ``id`` is the public, unguessable identifier (QR codes and links carry
     it). The fields and the signed credential hold personal data, so both are
-    encrypted at rest. ``status_index`` is the licence's position in the
-    published status list.
+    encrypted at rest. ``status_index`` is the licence's position in its
+    issuer's published status lists.
     """
 
     class Status(models.TextChoices):
-        VALID = "valid", _("Valid")
-        SUSPENDED = "suspended", _("Suspended")
-        REVOKED = "revoked", _("Revoked")
+        VALID = "valid", pgettext_lazy("licence status", "Valid")
+        SUSPENDED = "suspended", pgettext_lazy("licence status", "Suspended")
+        REVOKED = "revoked", pgettext_lazy("licence status", "Revoked")
 
     id = models.UUIDField(primary_key=True)
     licence_type = models.ForeignKey(LicenceType, on_delete=models.PROTECT, related_name="licences")
@@ -165,7 +166,9 @@ class Licence(models.Model):
     valid_from = models.DateTimeField()
     valid_until = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.VALID)
-    status_index = models.PositiveIntegerField(unique=True)
+    status_index = models.PositiveIntegerField()
+    status_reason = models.CharField(max_length=500, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
     reference = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -173,8 +176,10 @@ class Licence(models.Model):
         indexes = [
             models.Index(fields=["holder_person", "licence_type"], name="licence_person_type"),
             models.Index(fields=["holder_entity", "licence_type"], name="licence_entity_type"),
+            models.Index(fields=["issuer", "status"], name="licence_issuer_status"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["issuer", "status_index"], name="one_licence_per_status_position"),
             models.CheckConstraint(
                 condition=Q(holder_person__isnull=False, holder_entity__isnull=True)
                 | Q(holder_person__isnull=True, holder_entity__isnull=False),
@@ -186,11 +191,28 @@ class Licence(models.Model):
         return f"{self.licence_type.name} {self.id}"
 
 
-class StatusListHead(models.Model):
-    """The single row that hands out status-list positions, one per licence, never reused."""
+class StatusList(models.Model):
+    """One issuer's published status list for one purpose (W3C Bitstring Status List).
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    Each licence has one position (``Licence.status_index``) in its issuer's
+    lists; a set bit means revoked (``revocation``) or suspended
+    (``suspension``). ``credential`` is the signed list as verifiers fetch it,
+    re-signed in the transaction of every status change, so that serving it
+    costs nothing. ``next_index`` on the revocation list hands out positions.
+    """
+
+    class Purpose(models.TextChoices):
+        REVOCATION = "revocation", pgettext_lazy("status list", "Revocation")
+        SUSPENSION = "suspension", pgettext_lazy("status list", "Suspension")
+
+    issuer = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="status_lists")
+    purpose = models.CharField(max_length=12, choices=Purpose.choices)
     next_index = models.PositiveIntegerField(default=0)
+    credential = models.TextField(blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "purpose"], name="one_status_list_per_purpose")]
 
     def __str__(self) -> str:
-        return f"status list at {self.next_index}"
+        return f"{self.purpose} list of {self.issuer_id}"

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from django.utils import timezone
 from jwcrypto import jwk
 
-from tongban.credentials.models import CertificateAuthority, SealKey
+from tongban.credentials.models import CertificateAuthority, SealKey, StatusList
 
 # JOSE's name for each key algorithm.
 JWS_ALGORITHMS = {"Ed25519": "EdDSA", "ES256": "ES256"}
@@ -50,3 +50,10 @@ def published_keys() -> dict[str, Any]:
         })
         published.append(entry)
     return {"keys": published}
+
+
+def status_list_credential(issuer_uscc: str, purpose: str) -> str | None:
+    """Return the signed status list (a ``vc+jwt``) of the issuer with ``issuer_uscc`` for ``purpose``, or None."""
+    credential = (StatusList.objects.filter(issuer__uscc=issuer_uscc, purpose=purpose)
+                  .values_list("credential", flat=True).first())
+    return credential or None

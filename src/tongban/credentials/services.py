@@ -22,16 +22,21 @@ from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator, FormatChecker
 from jwcrypto import jwk
 
-from tongban.credentials import jose, seals
+from tongban.credentials import jose, seals, status
 from tongban.credentials.models import (
     CertificateAuthority,
     Licence,
     LicenceType,
     Seal,
     SealKey,
-    StatusListHead,
+    StatusList,
 )
-from tongban.credentials.selectors import active_authority, ca_certificates_pem, published_keys
+from tongban.credentials.selectors import (
+    active_authority,
+    ca_certificates_pem,
+    published_keys,
+    status_list_credential,
+)
 from tongban.credentials.types import definition_error
 from tongban.identity.models import Role
 from tongban.kernel import audit
@@ -50,7 +55,11 @@ __all__ = [
     "ensure_platform_ca",
     "issue_licence",
     "published_keys",
+    "reinstate_licence",
+    "revoke_licence",
     "rotate_seal_keys",
+    "status_list_credential",
+    "suspend_licence",
 ]
 
 CA_NAME = "Tongban Platform Root CA"
@@ -237,7 +246,9 @@ def define_licence_type(
 
 # Officers who may sign licences for their department; department systems sign for their own.
 ISSUING_ROLES = (Role.REVIEWER, Role.DEPARTMENT_ADMIN)
-STATUS_PURPOSES = ("revocation", "suspension")
+STATUS_PURPOSES = tuple(StatusList.Purpose.values)
+# How long verifiers may cache a status list before fetching it again.
+STATUS_LIST_TTL_SECONDS = 300
 
 
 def _add_months(moment: datetime, months: int) -> datetime:
@@ -273,11 +284,15 @@ def _fields_error(licence_type: LicenceType, fields: Any) -> str | None:
     return _("%(where)s: %(message)s") % {"where": where, "message": error.message}
 
 
-def _status_entries(index: int) -> list[dict[str, str]]:
-    base = settings.PUBLIC_BASE_URL.rstrip("/")
+def status_list_url(issuer: Department, purpose: str) -> str:
+    """Return where the status list of ``issuer`` for ``purpose`` is published."""
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/api/v1/credentials/status/{issuer.uscc}/{purpose}"
+
+
+def _status_entries(issuer: Department, index: int) -> list[dict[str, str]]:
     entries = []
     for purpose in STATUS_PURPOSES:
-        url = f"{base}/api/v1/credentials/status/{purpose}"
+        url = status_list_url(issuer, purpose)
         entries.append({"id": f"{url}#{index}", "type": "BitstringStatusListEntry", "statusPurpose": purpose,
                         "statusListIndex": str(index), "statusListCredential": url})
     return entries
@@ -285,8 +300,7 @@ def _status_entries(index: int) -> list[dict[str, str]]:
 
 def _credential(licence: Licence, fields: Mapping[str, Any]) -> dict[str, Any]:
     """Return the W3C VC (data model 2.0) of ``licence``, with the JWT claims a JOSE verifier expects."""
-    base = settings.PUBLIC_BASE_URL.rstrip("/")
-    issuer_id = f"{base}/api/v1/kernel/departments#{licence.issuer.uscc}"
+    issuer_id = _issuer_id(licence.issuer)
     credential: dict[str, Any] = {
         "@context": [jose.VC_CONTEXT],
         "id": f"urn:uuid:{licence.id}",
@@ -295,7 +309,7 @@ def _credential(licence: Licence, fields: Mapping[str, Any]) -> dict[str, Any]:
         "validFrom": licence.valid_from.isoformat(),
         "credentialSubject": {"licenceType": licence.licence_type.code,
                               "licenceTypeVersion": licence.type_version, **fields},
-        "credentialStatus": _status_entries(licence.status_index),
+        "credentialStatus": _status_entries(licence.issuer, licence.status_index),
         "iss": issuer_id,
         "jti": f"urn:uuid:{licence.id}",
         "iat": int(licence.issued_at.timestamp()),
@@ -306,11 +320,44 @@ def _credential(licence: Licence, fields: Mapping[str, Any]) -> dict[str, Any]:
     return credential
 
 
-def _next_status_index() -> int:
-    head, _created = StatusListHead.objects.select_for_update().get_or_create(id=1)
-    index = head.next_index
-    StatusListHead.objects.filter(id=1).update(next_index=index + 1)
-    return index
+def _issuer_id(issuer: Department) -> str:
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/api/v1/kernel/departments#{issuer.uscc}"
+
+
+def _status_lists(issuer: Department) -> dict[str, StatusList]:
+    """Return the issuer's status lists by purpose, locked, creating them (empty) the first time."""
+    now = timezone.now()
+    lists = {}
+    for purpose in STATUS_PURPOSES:
+        StatusList.objects.get_or_create(issuer=issuer, purpose=purpose, defaults={"updated_at": now})
+    for item in StatusList.objects.select_for_update().filter(issuer=issuer).order_by("purpose"):
+        lists[item.purpose] = item
+    return lists
+
+
+def _sign_status_list(status_list: StatusList, key: SealKey, length: int) -> None:
+    """Re-sign ``status_list`` from the licences' statuses now (inside the caller's transaction)."""
+    wanted = Licence.Status.REVOKED if status_list.purpose == StatusList.Purpose.REVOCATION \
+        else Licence.Status.SUSPENDED
+    positions = Licence.objects.filter(issuer=status_list.issuer, status=wanted).values_list("status_index",
+                                                                                             flat=True)
+    now = timezone.now()
+    url = status_list_url(status_list.issuer, status_list.purpose)
+    credential = {
+        "@context": [jose.VC_CONTEXT],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": {"id": _issuer_id(status_list.issuer), "name": status_list.issuer.name},
+        "validFrom": now.isoformat(),
+        "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList",
+                              "statusPurpose": status_list.purpose, "ttl": STATUS_LIST_TTL_SECONDS * 1000,
+                              "encodedList": status.encode_list(positions, length=length)},
+        "iss": _issuer_id(status_list.issuer),
+        "iat": int(now.timestamp()),
+    }
+    status_list.credential = jose.sign_jwt(credential, key=key)
+    status_list.updated_at = now
+    status_list.save(update_fields=["credential", "updated_at"])
 
 
 @transaction.atomic
@@ -355,8 +402,16 @@ def issue_licence(
         holder_person=holder if isinstance(holder, Person) else None,
         holder_entity=holder if isinstance(holder, LegalEntity) else None,
         issuer=issuer, seal_key=key, issued_at=now, valid_from=start, valid_until=valid_until(licence_type, start),
-        status_index=_next_status_index(), reference=" ".join(str(reference or "").split())[:200],
+        status_index=0, reference=" ".join(str(reference or "").split())[:200],
     )
+    lists = _status_lists(issuer)
+    revocation = lists[StatusList.Purpose.REVOCATION]
+    licence.status_index = revocation.next_index
+    StatusList.objects.filter(pk=revocation.pk).update(next_index=revocation.next_index + 1)
+    # The lists are signed when they are new and grow by 131,072 positions when the last is handed out.
+    if not revocation.credential or licence.status_index % status.MINIMUM_BITS == 0:
+        for status_list in lists.values():
+            _sign_status_list(status_list, key, length=licence.status_index + 1)
     clean = json.loads(json.dumps(dict(fields), ensure_ascii=False))
     licence.fields = json.dumps(clean, ensure_ascii=False, sort_keys=True)
     licence.credential = jose.sign_jwt(_credential(licence, clean), key=key)
@@ -365,3 +420,61 @@ def issue_licence(
                  details={"type": licence_type.code, "issuer": issuer.pk, "key": key.key_id,
                           "status_index": licence.status_index})
     return licence
+
+
+# -- status ---------------------------------------------------------------------------------------
+
+
+def _change_status(licence: Licence, *, actor: Any, reason: str, to: str, allowed_from: tuple[str, ...],
+                   action: str) -> Licence:
+    if not acts_for(actor, licence.issuer_id, *ISSUING_ROLES):
+        raise PermissionDenied(_("Only the issuing department may change the status of its licences."))
+    reason = " ".join(str(reason or "").split())
+    if not reason:
+        raise InvalidInput(_("Say why the licence's status changes."), field="reason")
+    if len(reason) > 500:
+        raise InvalidInput(_("Keep the reason under 500 characters."), field="reason")
+    locked = Licence.objects.select_for_update().select_related("issuer").get(pk=licence.pk)
+    if locked.status not in allowed_from:
+        raise Conflict(_("The licence is %(status)s; that cannot change this way.")
+                       % {"status": locked.get_status_display()})
+    key = SealKey.objects.filter(seal__department_id=locked.issuer_id, use=SealKey.Use.JWT,
+                                 retired_at__isnull=True).first()
+    if key is None:
+        raise Conflict(_("The department has no e-seal to sign with."))
+    previous = locked.status
+    locked.status, locked.status_reason, locked.status_changed_at = to, reason, timezone.now()
+    locked.save(update_fields=["status", "status_reason", "status_changed_at"])
+    lists = _status_lists(locked.issuer)
+    length = lists[StatusList.Purpose.REVOCATION].next_index
+    for status_list in lists.values():
+        _sign_status_list(status_list, key, length=length)
+    audit.record(action, actor=actor, target=f"licence:{locked.id}",
+                 details={"from": previous, "to": to, "reason": reason})
+    return locked
+
+
+@transaction.atomic
+def revoke_licence(licence: Licence, *, actor: Any, reason: str) -> Licence:
+    """Revoke a valid or suspended licence for good; the issuer's status lists say so at once.
+
+    Raise PermissionDenied unless the actor signs for the issuer; InvalidInput
+    without a reason; Conflict if the licence is revoked already.
+    """
+    return _change_status(licence, actor=actor, reason=reason, to=Licence.Status.REVOKED,
+                          allowed_from=(Licence.Status.VALID, Licence.Status.SUSPENDED),
+                          action="credentials.licence.revoked")
+
+
+@transaction.atomic
+def suspend_licence(licence: Licence, *, actor: Any, reason: str) -> Licence:
+    """Suspend a valid licence until it is reinstated (or revoked); errors as ``revoke_licence``."""
+    return _change_status(licence, actor=actor, reason=reason, to=Licence.Status.SUSPENDED,
+                          allowed_from=(Licence.Status.VALID,), action="credentials.licence.suspended")
+
+
+@transaction.atomic
+def reinstate_licence(licence: Licence, *, actor: Any, reason: str) -> Licence:
+    """Make a suspended licence valid again (a revoked one stays revoked); errors as ``revoke_licence``."""
+    return _change_status(licence, actor=actor, reason=reason, to=Licence.Status.VALID,
+                          allowed_from=(Licence.Status.SUSPENDED,), action="credentials.licence.reinstated")

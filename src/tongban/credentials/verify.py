@@ -3,8 +3,8 @@
 Everything a relying party needs is public (``/api/v1/credentials/jwks``,
 ``/api/v1/credentials/ca``), so this runs anywhere without calling the platform.
 The verdict is one of ``valid``, ``expired``, ``not_yet_valid``, ``revoked``,
-``suspended`` or ``forged`` (any failure of format, key, certificate chain or
-signature).
+``suspended``, ``forged`` (any failure of format, key, certificate chain or
+signature) or ``status_unknown`` (its status list could not be read or trusted).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from jwcrypto import jwk, jws
 from jwcrypto.common import JWException
 
 from tongban.credentials.jose import MEDIA_TYPE, b64url_decode
+from tongban.credentials.status import bit_at
 
 ALLOWED_ALGORITHMS = ("EdDSA", "ES256")
 
@@ -150,7 +151,54 @@ def verify_credential(
         return Verdict("not_yet_valid", "", claims, issuer_name)
     if valid_until is not None and at >= valid_until:
         return Verdict("expired", "", claims, issuer_name)
-    status = status_of(claims) if status_of is not None else None
+    try:
+        status = status_of(claims) if status_of is not None else None
+    except StatusUnknown as unknown:
+        return Verdict("status_unknown", str(unknown), claims, issuer_name)
     if status in ("revoked", "suspended"):
         return Verdict(status, "", claims, issuer_name)
     return Verdict("valid", "", claims, issuer_name)
+
+
+class StatusUnknown(Exception):
+    """A credential's status list could not be fetched, trusted or read."""
+
+
+def status_from_lists(
+    fetch: Callable[[str], str], *, jwks: Mapping[str, Any], trusted_ca_pem: str, at: datetime | None = None,
+) -> Callable[[Mapping[str, Any]], str | None]:
+    """Return a ``status_of`` for ``verify_credential`` that reads the credential's Bitstring Status Lists.
+
+    ``fetch(url)`` returns the signed list published at ``url`` (a verifier
+    caches lists for their ``ttl``). Each list must itself verify with the
+    same keys and CA, come from the credential's issuer and be for the
+    entry's purpose; otherwise StatusUnknown is raised.
+    """
+
+    def status_of(claims: Mapping[str, Any]) -> str | None:
+        entries = claims.get("credentialStatus") or []
+        entries = entries if isinstance(entries, list) else [entries]
+        found = None
+        for entry in entries:
+            purpose, url = entry.get("statusPurpose"), entry.get("statusListCredential")
+            try:
+                index = int(entry.get("statusListIndex"))
+                listed = verify_credential(fetch(url), jwks=jwks, trusted_ca_pem=trusted_ca_pem, at=at)
+            except (TypeError, ValueError, OSError) as error:
+                raise StatusUnknown(f"the {purpose} list could not be read") from error
+            subject = (listed.claims or {}).get("credentialSubject", {})
+            if listed.outcome != "valid" or listed.claims is None:
+                raise StatusUnknown(f"the {purpose} list does not verify ({listed.outcome})")
+            if listed.claims.get("issuer") != claims.get("issuer") or subject.get("statusPurpose") != purpose:
+                raise StatusUnknown(f"the {purpose} list is not the issuer's list for it")
+            try:
+                is_set = bit_at(str(subject.get("encodedList", "")), index)
+            except (ValueError, OSError) as error:
+                raise StatusUnknown(f"the {purpose} list does not cover the licence") from error
+            if is_set and purpose == "revocation":
+                return "revoked"
+            if is_set and purpose == "suspension":
+                found = "suspended"
+        return found
+
+    return status_of
