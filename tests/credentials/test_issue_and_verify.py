@@ -9,12 +9,11 @@ import pytest
 from django.utils import translation
 from jwcrypto import jwk, jws
 
-from tests.catalog.fixtures import make_entity, make_officer, make_person, resources  # noqa: F401 (fixture)
+from tests.catalog.fixtures import make_entity, make_officer, make_person
 from tongban.credentials import services as credentials
 from tongban.credentials.jose import b64url, b64url_decode
 from tongban.credentials.models import Licence
 from tongban.credentials.verify import verify_credential
-from tongban.demo.licences import seed_licence_types
 from tongban.identity.models import Role
 from tongban.kernel.actors import SystemActor
 from tongban.kernel.models import AuditRecord, Department
@@ -26,14 +25,8 @@ PLATFORM = SystemActor("test")
 
 
 @pytest.fixture
-def setup(org, resources):  # noqa: F811
-    credentials.ensure_platform_ca(actor=PLATFORM)
-    seed_licence_types()
-    market = org.department("330100", Department.Kind.MARKET_REGULATION)
-    civil = org.department("330100", Department.Kind.CIVIL_AFFAIRS)
-    for department in (market, civil):
-        credentials.create_seal(department, actor=PLATFORM)
-    return {"market": market, "civil": civil}
+def setup(sealed):
+    return {"market": sealed(Department.Kind.MARKET_REGULATION), "civil": sealed(Department.Kind.CIVIL_AFFAIRS)}
 
 
 @pytest.fixture

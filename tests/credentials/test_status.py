@@ -7,13 +7,12 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.catalog.fixtures import make_entity, make_officer, make_person, resources  # noqa: F401 (fixture)
+from tests.catalog.fixtures import make_entity, make_officer, make_person
 from tests.credentials.test_issue_and_verify import business_fields, published
 from tongban.credentials import services as credentials
 from tongban.credentials.models import Licence
 from tongban.credentials.status import MINIMUM_BITS, bit_at, encode_list
 from tongban.credentials.verify import status_from_lists, verify_credential
-from tongban.demo.licences import seed_licence_types
 from tongban.identity.models import Role
 from tongban.kernel.actors import SystemActor
 from tongban.kernel.models import AuditRecord, Department
@@ -25,12 +24,8 @@ PLATFORM = SystemActor("test")
 
 
 @pytest.fixture
-def market(org, resources):  # noqa: F811
-    credentials.ensure_platform_ca(actor=PLATFORM)
-    seed_licence_types()
-    department = org.department("330100", Department.Kind.MARKET_REGULATION)
-    credentials.create_seal(department, actor=PLATFORM)
-    return department
+def market(sealed):
+    return sealed(Department.Kind.MARKET_REGULATION)
 
 
 @pytest.fixture
