@@ -38,6 +38,7 @@ PUBLIC_API_OPERATIONS = {
     ("GET", "/api/v1/credentials/ca"): "verifiers trust the platform's root CA certificate",
     ("GET", "/api/v1/credentials/jwks"): "verifiers check licence signatures with the seals' public keys",
     ("GET", "/api/v1/credentials/status/{issuer_uscc}/{purpose}"): "status lists are bits by position, no personal data",
+    ("POST", "/api/v1/credentials/verify"): "relying parties verify what a holder shows them (rate-limited)",
 }
 
 # Django URL names (namespace:name) of pages anyone may open.

@@ -250,6 +250,8 @@ RATE_LIMITS = {
     "officer_sign_in": (20, 60),
     # Exchange-gateway calls per department system (client id).
     "exchange_call": (600, 60),
+    # Licence verifications per client address (the verification API is public).
+    "credential_verify": (120, 60),
 }
 
 OAUTH2_PROVIDER = {

@@ -10,9 +10,11 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from tongban.credentials import services
+from tongban.kernel import ratelimit
+from tongban.kernel.middleware import client_address
 from tongban.kernel.problems import NotFound
 
 router = Router(tags=["credentials"])
@@ -78,3 +80,39 @@ def status_list(request: HttpRequest, issuer_uscc: str, purpose: str) -> HttpRes
     response = HttpResponse(credential, content_type=VC_JWT)
     response["Cache-Control"] = f"public, max-age={services.STATUS_LIST_TTL_SECONDS}"
     return response
+
+
+class VerifyIn(Schema):
+    credential: str = Field(..., max_length=100_000, description="The licence credential, a compact `vc+jwt`.")
+
+
+class VerdictOut(Schema):
+    """What the platform concludes about a credential: ``outcome`` is ``valid``, ``expired``,
+    ``not_yet_valid``, ``revoked``, ``suspended``, ``forged`` or ``status_unknown``."""
+
+    outcome: str
+    reason: str
+    issuer: str | None = None
+    licence_type: str | None = None
+    valid_from: str | None = None
+    valid_until: str | None = None
+    subject: dict[str, Any] | None = None
+
+
+@router.post(
+    "/verify", response={200: VerdictOut, 422: ProblemOut, 429: ProblemOut}, auth=None,
+    summary="Verify a licence credential",
+    description="For relying parties: checks the signature against the published seal keys and the platform "
+                "CA, the validity period and the issuer's status lists, and returns the verdict with the "
+                "credential's subject (which the caller already holds). Rate-limited per client address.",
+)
+def verify_credential(request: HttpRequest, body: VerifyIn) -> VerdictOut:
+    ratelimit.hit("credential_verify", client_address(request))
+    verdict = services.verify_licence_credential(body.credential)
+    claims = verdict.claims or {}
+    subject = claims.get("credentialSubject") if verdict.outcome != "forged" else None
+    return VerdictOut(
+        outcome=verdict.outcome, reason=verdict.reason, issuer=verdict.issuer_name or None,
+        licence_type=(subject or {}).get("licenceType"), valid_from=claims.get("validFrom"),
+        valid_until=claims.get("validUntil"), subject=subject,
+    )

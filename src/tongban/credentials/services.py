@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator, FormatChecker
 from jwcrypto import jwk
 
-from tongban.credentials import jose, seals, status
+from tongban.credentials import jose, seals, status, verify
 from tongban.credentials.models import (
     CertificateAuthority,
     Licence,
@@ -60,6 +60,7 @@ __all__ = [
     "rotate_seal_keys",
     "status_list_credential",
     "suspend_licence",
+    "verify_licence_credential",
 ]
 
 CA_NAME = "Tongban Platform Root CA"
@@ -478,3 +479,31 @@ def reinstate_licence(licence: Licence, *, actor: Any, reason: str) -> Licence:
     """Make a suspended licence valid again (a revoked one stays revoked); errors as ``revoke_licence``."""
     return _change_status(licence, actor=actor, reason=reason, to=Licence.Status.VALID,
                           allowed_from=(Licence.Status.SUSPENDED,), action="credentials.licence.reinstated")
+
+
+# -- verification ---------------------------------------------------------------------------------
+
+
+def _status_from_published_lists(claims: Mapping[str, Any]) -> str | None:
+    """Return ``revoked``, ``suspended`` or None from the status lists as this platform publishes them."""
+    prefix = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/api/v1/credentials/status/"
+
+    def fetch(url: str) -> str:
+        issuer_uscc, _, purpose = str(url).removeprefix(prefix).partition("/")
+        credential = status_list_credential(issuer_uscc, purpose) if str(url).startswith(prefix) else None
+        if credential is None:
+            raise ValueError("not a status list of this platform")
+        return credential
+
+    return verify.status_from_lists(fetch, jwks=published_keys(), trusted_ca_pem=ca_certificates_pem())(claims)
+
+
+def verify_licence_credential(token: str, *, at: datetime | None = None) -> verify.Verdict:
+    """Verify a licence credential against this platform's keys, CA and status lists; return the verdict.
+
+    What a relying party would do offline with the published material, done
+    for it (the verification API). Writes nothing.
+    """
+    return verify.verify_credential(str(token or "").strip(), jwks=published_keys(),
+                                    trusted_ca_pem=ca_certificates_pem(), at=at,
+                                    status_of=_status_from_published_lists)
