@@ -35,9 +35,9 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
-def sign_jwt(payload: dict[str, Any], *, key: SealKey) -> str:
-    """Return ``payload`` as a compact JWS signed by the seal key ``key`` (EdDSA or ES256)."""
-    header = {"alg": JWS_ALGORITHMS[key.algorithm], "typ": MEDIA_TYPE, "kid": key.key_id}
+def sign_jwt(payload: dict[str, Any], *, key: SealKey, media_type: str = MEDIA_TYPE) -> str:
+    """Return ``payload`` as a compact JWS (``typ`` ``media_type``) signed by the seal key ``key``."""
+    header = {"alg": JWS_ALGORITHMS[key.algorithm], "typ": media_type, "kid": key.key_id}
     signing_input = f"{b64url(_json(header))}.{b64url(_json(payload))}".encode("ascii")
     signature = get_crypto_provider().sign_with(key.key_handle, signing_input, purpose=SEAL_PURPOSE)
     if key.algorithm == "ES256":

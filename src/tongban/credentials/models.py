@@ -162,6 +162,8 @@ class Licence(models.Model):
     seal_key = models.ForeignKey(SealKey, on_delete=models.PROTECT, related_name="licences")
     fields = EncryptedTextField(purpose=LICENCE_FIELDS_PURPOSE)
     credential = EncryptedTextField(purpose=LICENCE_CREDENTIAL_PURPOSE)
+    # The same licence as an SD-JWT VC with every disclosure, which the holder presents in part.
+    sd_jwt = EncryptedTextField(purpose=LICENCE_CREDENTIAL_PURPOSE, blank=True, default="")
     issued_at = models.DateTimeField()
     valid_from = models.DateTimeField()
     valid_until = models.DateTimeField(null=True, blank=True)

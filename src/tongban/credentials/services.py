@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator, FormatChecker
 from jwcrypto import jwk
 
-from tongban.credentials import jose, seals, status, verify
+from tongban.credentials import jose, sdjwt, seals, status, verify
 from tongban.credentials.models import (
     CertificateAuthority,
     Licence,
@@ -321,6 +321,22 @@ def _credential(licence: Licence, fields: Mapping[str, Any]) -> dict[str, Any]:
     return credential
 
 
+def _sd_jwt_claims(licence: Licence) -> dict[str, Any]:
+    """Return the always-visible claims of a licence's SD-JWT VC (its fields are added by ``sdjwt.issue``)."""
+    claims: dict[str, Any] = {
+        "iss": _issuer_id(licence.issuer),
+        "issuer_name": licence.issuer.name,
+        "vct": f"urn:tongban:licence-type:{licence.licence_type.code}",
+        "jti": f"urn:uuid:{licence.id}",
+        "iat": int(licence.issued_at.timestamp()),
+        "nbf": int(licence.valid_from.timestamp()),
+        "licence_type": licence.licence_type.code,
+    }
+    if licence.valid_until is not None:
+        claims["exp"] = int(licence.valid_until.timestamp())
+    return claims
+
+
 def _issuer_id(issuer: Department) -> str:
     return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/api/v1/kernel/departments#{issuer.uscc}"
 
@@ -416,6 +432,7 @@ def issue_licence(
     clean = json.loads(json.dumps(dict(fields), ensure_ascii=False))
     licence.fields = json.dumps(clean, ensure_ascii=False, sort_keys=True)
     licence.credential = jose.sign_jwt(_credential(licence, clean), key=key)
+    licence.sd_jwt = sdjwt.issue(_sd_jwt_claims(licence), clean, disclosable=licence_type.disclosable, key=key)
     licence.save(force_insert=True)
     audit.record("credentials.licence.issued", actor=actor, target=f"licence:{licence.id}",
                  details={"type": licence_type.code, "issuer": issuer.pk, "key": key.key_id,

@@ -99,6 +99,59 @@ def _issued_by(certificate: x509.Certificate, root: x509.Certificate) -> bool:
     return True
 
 
+def verified_jws(
+    token: str, *, jwks: Mapping[str, Any], trusted_ca_pem: str, media_type: str,
+) -> tuple[dict[str, Any], str] | Verdict:
+    """Return the claims of a JWS signed by a published seal key, and the issuer's name; or a forged verdict.
+
+    Checks the type, the algorithm, the key (published, for that algorithm,
+    matching its certificate), the certificate (issued by a trusted CA, valid
+    at the issue time ``iat``), the signature, and that the issuer the claims
+    name (``issuer.name`` or ``issuer_name``) is the department of the certificate.
+    """
+    header = _header(token) if isinstance(token, str) and token.count(".") == 2 else None
+    if header is None:
+        return _forged("not a compact JWS")
+    if header.get("alg") not in ALLOWED_ALGORITHMS or header.get("typ") != media_type:
+        return _forged("unexpected algorithm or type")
+    entry = next((key for key in jwks.get("keys", []) if key.get("kid") == header.get("kid")), None)
+    if entry is None:
+        return _forged("signed by no published key")
+    if entry.get("alg") != header["alg"]:
+        return _forged("the key is not for this algorithm")
+    signature = jws.JWS()
+    try:
+        signature.deserialize(token)
+        signature.verify(jwk.JWK(**entry), alg=header["alg"])
+        claims = json.loads(signature.payload)
+    except (JWException, ValueError, UnicodeDecodeError):
+        return _forged("the signature does not verify")
+    if not isinstance(claims, dict):
+        return _forged("the payload is not a claim set")
+    issued = datetime.fromtimestamp(claims["iat"], UTC) if isinstance(claims.get("iat"), int) else None
+    if issued is None:
+        return _forged("no issue time")
+    problem = _chain_error(entry, trusted_roots(trusted_ca_pem), issued)
+    if problem:
+        return _forged(problem)
+    issuer = claims.get("issuer")
+    issuer_name = str(issuer.get("name", "")) if isinstance(issuer, dict) else str(claims.get("issuer_name", ""))
+    certificate = x509.load_der_x509_certificate(base64.b64decode(entry["x5c"][0]))
+    organisations = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    if organisations and issuer_name != organisations[0].value:
+        return _forged("the issuer named is not the seal's department")
+    return claims, issuer_name
+
+
+def _timely(claims: dict[str, Any], issuer_name: str, at: datetime, valid_from: datetime | None,
+            valid_until: datetime | None) -> Verdict | None:
+    if valid_from is not None and at < valid_from:
+        return Verdict("not_yet_valid", "", claims, issuer_name)
+    if valid_until is not None and at >= valid_until:
+        return Verdict("expired", "", claims, issuer_name)
+    return None
+
+
 def verify_credential(
     token: str,
     *,
@@ -114,43 +167,18 @@ def verify_credential(
     ``"suspended"`` or None (for instance from a cached status list).
     """
     at = at or datetime.now(UTC)
-    header = _header(token) if isinstance(token, str) and token.count(".") == 2 else None
-    if header is None:
-        return _forged("not a compact JWS")
-    if header.get("alg") not in ALLOWED_ALGORITHMS or header.get("typ") != MEDIA_TYPE:
-        return _forged("unexpected algorithm or type")
-    entry = next((key for key in jwks.get("keys", []) if key.get("kid") == header.get("kid")), None)
-    if entry is None:
-        return _forged("signed by no published key")
-    if entry.get("alg") != header["alg"]:
-        return _forged("the key is not for this algorithm")
-    signature = jws.JWS()
-    try:
-        signature.deserialize(token)
-        signature.verify(jwk.JWK(**entry), alg=header["alg"])
-        claims = json.loads(signature.payload)
-    except (JWException, ValueError, UnicodeDecodeError):
-        return _forged("the signature does not verify")
-    if not isinstance(claims, dict) or "credentialSubject" not in claims:
+    verified = verified_jws(token, jwks=jwks, trusted_ca_pem=trusted_ca_pem, media_type=MEDIA_TYPE)
+    if isinstance(verified, Verdict):
+        return verified
+    claims, issuer_name = verified
+    if "credentialSubject" not in claims:
         return _forged("not a verifiable credential")
-    issued = datetime.fromtimestamp(claims["iat"], UTC) if isinstance(claims.get("iat"), int) else None
-    if issued is None:
-        return _forged("no issue time")
-    problem = _chain_error(entry, trusted_roots(trusted_ca_pem), issued)
-    if problem:
-        return _forged(problem)
-    issuer_name = str((claims.get("issuer") or {}).get("name", "")) if isinstance(claims.get("issuer"), dict) else ""
-    certificate = x509.load_der_x509_certificate(base64.b64decode(entry["x5c"][0]))
-    organisations = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
-    if organisations and issuer_name != organisations[0].value:
-        return _forged("the issuer named is not the seal's department")
     valid_from, valid_until = _instant(claims.get("validFrom")), _instant(claims.get("validUntil"))
     if valid_from is None or ("validUntil" in claims and valid_until is None):
         return _forged("unreadable validity")
-    if at < valid_from:
-        return Verdict("not_yet_valid", "", claims, issuer_name)
-    if valid_until is not None and at >= valid_until:
-        return Verdict("expired", "", claims, issuer_name)
+    untimely = _timely(claims, issuer_name, at, valid_from, valid_until)
+    if untimely is not None:
+        return untimely
     try:
         status = status_of(claims) if status_of is not None else None
     except StatusUnknown as unknown:
