@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from cryptography import x509
@@ -44,6 +44,7 @@ from tongban.kernel.actors import acts_for, is_system
 from tongban.kernel.crypto import get_crypto_provider
 from tongban.kernel.models import Department
 from tongban.kernel.problems import Conflict, InvalidInput, PermissionDenied
+from tongban.registries import services as registries
 from tongban.registries.models import LegalEntity, Person
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "create_seal",
     "define_licence_type",
     "ensure_platform_ca",
+    "import_licences",
     "issue_licence",
     "published_keys",
     "reinstate_licence",
@@ -377,41 +379,25 @@ def _sign_status_list(status_list: StatusList, key: SealKey, length: int) -> Non
     status_list.save(update_fields=["credential", "updated_at"])
 
 
-@transaction.atomic
-def issue_licence(
-    *, actor: Any, licence_type: LicenceType | str, holder: Person | LegalEntity, fields: Mapping[str, Any],
-    issuer: Department, valid_from: datetime | None = None, reference: str = "",
-) -> Licence:
-    """Issue a licence of ``licence_type`` to ``holder``, signed with ``issuer``'s e-seal; return it.
+def _licence_type(licence_type: LicenceType | str) -> LicenceType:
+    if isinstance(licence_type, LicenceType):
+        return licence_type
+    found = LicenceType.objects.filter(code=licence_type).first()
+    if found is None:
+        raise InvalidInput(_("There is no such licence type."), field="licence_type")
+    return found
 
-    ``fields`` must validate against the type's schema; the licence is valid
-    from ``valid_from`` (now by default) for the type's validity. Raise
-    PermissionDenied unless the actor signs for ``issuer`` (a reviewer or
-    department administrator, a department system of it, or the platform);
-    InvalidInput for an unknown type, a department that does not issue it, a
-    holder of the wrong kind or fields that do not validate; Conflict when the
-    department has no e-seal.
-    """
-    if not acts_for(actor, issuer.pk, *ISSUING_ROLES):
-        raise PermissionDenied(_("Only the issuing department may issue its licences."))
-    if isinstance(licence_type, str):
-        found = LicenceType.objects.filter(code=licence_type).first()
-        if found is None:
-            raise InvalidInput(_("There is no such licence type."), field="licence_type")
-        licence_type = found
-    if issuer.kind != licence_type.issuer_kind:
-        raise InvalidInput(_("This department does not issue %(type)s.") % {"type": licence_type.name},
-                           field="issuer")
-    wanted_holder = Person if licence_type.holder_type == LicenceType.HolderType.PERSON else LegalEntity
-    if not isinstance(holder, wanted_holder):
-        raise InvalidInput(_("This licence is held by a person.") if wanted_holder is Person
-                           else _("This licence is held by a legal entity."), field="holder")
-    problem = _fields_error(licence_type, fields)
-    if problem:
-        raise InvalidInput(problem, field="fields")
+
+def _signing_key(issuer: Department) -> SealKey:
     key = SealKey.objects.filter(seal__department=issuer, use=SealKey.Use.JWT, retired_at__isnull=True).first()
     if key is None:
         raise Conflict(_("The department has no e-seal to sign with."))
+    return key
+
+
+def _sign_and_save(licence_type: LicenceType, holder: Person | LegalEntity, fields: Mapping[str, Any],
+                   issuer: Department, key: SealKey, valid_from: datetime | None, reference: str) -> Licence:
+    """Sign and store one licence whose issuer, holder and fields were checked (no audit record)."""
     now = timezone.now()
     start = valid_from or now
     licence = Licence(
@@ -434,6 +420,39 @@ def issue_licence(
     licence.credential = jose.sign_jwt(_credential(licence, clean), key=key)
     licence.sd_jwt = sdjwt.issue(_sd_jwt_claims(licence), clean, disclosable=licence_type.disclosable, key=key)
     licence.save(force_insert=True)
+    return licence
+
+
+@transaction.atomic
+def issue_licence(
+    *, actor: Any, licence_type: LicenceType | str, holder: Person | LegalEntity, fields: Mapping[str, Any],
+    issuer: Department, valid_from: datetime | None = None, reference: str = "",
+) -> Licence:
+    """Issue a licence of ``licence_type`` to ``holder``, signed with ``issuer``'s e-seal; return it.
+
+    ``fields`` must validate against the type's schema; the licence is valid
+    from ``valid_from`` (now by default) for the type's validity. Raise
+    PermissionDenied unless the actor signs for ``issuer`` (a reviewer or
+    department administrator, a department system of it, or the platform);
+    InvalidInput for an unknown type, a department that does not issue it, a
+    holder of the wrong kind or fields that do not validate; Conflict when the
+    department has no e-seal.
+    """
+    if not acts_for(actor, issuer.pk, *ISSUING_ROLES):
+        raise PermissionDenied(_("Only the issuing department may issue its licences."))
+    licence_type = _licence_type(licence_type)
+    if issuer.kind != licence_type.issuer_kind:
+        raise InvalidInput(_("This department does not issue %(type)s.") % {"type": licence_type.name},
+                           field="issuer")
+    wanted_holder = Person if licence_type.holder_type == LicenceType.HolderType.PERSON else LegalEntity
+    if not isinstance(holder, wanted_holder):
+        raise InvalidInput(_("This licence is held by a person.") if wanted_holder is Person
+                           else _("This licence is held by a legal entity."), field="holder")
+    problem = _fields_error(licence_type, fields)
+    if problem:
+        raise InvalidInput(problem, field="fields")
+    key = _signing_key(issuer)
+    licence = _sign_and_save(licence_type, holder, fields, issuer, key, valid_from, reference)
     audit.record("credentials.licence.issued", actor=actor, target=f"licence:{licence.id}",
                  details={"type": licence_type.code, "issuer": issuer.pk, "key": key.key_id,
                           "status_index": licence.status_index})
@@ -524,3 +543,99 @@ def verify_licence_credential(token: str, *, at: datetime | None = None) -> veri
     return verify.verify_credential(str(token or "").strip(), jwks=published_keys(),
                                     trusted_ca_pem=ca_certificates_pem(), at=at,
                                     status_of=_status_from_published_lists)
+
+
+# -- importing legacy licences --------------------------------------------------------------------
+
+# Columns of an import file besides the type's fields.
+IMPORT_COLUMNS = ("holder", "reference", "valid_from")
+
+
+def _row_error(row: int, field: str, message: str) -> dict[str, Any]:
+    return {"row": row, "field": field, "message": str(message)}
+
+
+def _import_holder(licence_type: LicenceType, key: Any) -> Person | LegalEntity | None:
+    text = str(key or "").strip()
+    if licence_type.holder_type == LicenceType.HolderType.PERSON:
+        return registries.find_person_by_id_number(registries.normalize_id_number(text)) if text else None
+    return registries.find_entity_by_uscc(registries.normalize_uscc(text)) if text else None
+
+
+def _import_start(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+@transaction.atomic
+def import_licences(rows: Iterable[Mapping[str, Any]], *, actor: Any, licence_type: LicenceType | str,
+                    issuer: Department) -> tuple[int, int]:
+    """Issue legacy licences from rows, all or nothing; return (issued, already imported).
+
+    Each row has ``holder`` (the holder's ID number or USCC), ``reference``
+    (the licence's number in the old system: a row whose reference this
+    issuer already imported for the type is left out, so a re-run adds
+    nothing), optionally ``valid_from`` (a date), and the type's fields by
+    name. Every row is checked before anything is issued; if any is bad, raise
+    InvalidInput whose ``errors`` list gives ``row`` (from 1), ``field`` and
+    ``message``. One audit record covers the batch. Other errors as
+    ``issue_licence``.
+    """
+    if not acts_for(actor, issuer.pk, *ISSUING_ROLES):
+        raise PermissionDenied(_("Only the issuing department may issue its licences."))
+    licence_type = _licence_type(licence_type)
+    if issuer.kind != licence_type.issuer_kind:
+        raise InvalidInput(_("This department does not issue %(type)s.") % {"type": licence_type.name},
+                           field="issuer")
+    key = _signing_key(issuer)
+    names = set(licence_type.schema.get("properties", {}))
+    rows = list(rows)
+    errors: list[dict[str, Any]] = []
+    accepted: list[tuple[Person | LegalEntity, dict[str, Any], datetime | None, str]] = []
+    first_row_of: dict[str, int] = {}
+    for number, row in enumerate(rows, start=1):
+        reference = " ".join(str(row.get("reference") or "").split())
+        if not reference or len(reference) > 200:
+            errors.append(_row_error(number, "reference", _("Give the licence's number in the old system.")))
+            continue
+        if reference in first_row_of:
+            errors.append(_row_error(number, "reference", _("The same number is in row %(row)d.")
+                                     % {"row": first_row_of[reference]}))
+            continue
+        first_row_of[reference] = number
+        unknown = sorted(set(row) - names - set(IMPORT_COLUMNS))
+        if unknown:
+            errors.append(_row_error(number, unknown[0], _("Unknown column.")))
+            continue
+        holder = _import_holder(licence_type, row.get("holder"))
+        if holder is None:
+            errors.append(_row_error(number, "holder", _("No registered holder has this number.")))
+            continue
+        try:
+            start = _import_start(row.get("valid_from"))
+        except (TypeError, ValueError):
+            errors.append(_row_error(number, "valid_from", _("Give the date as YYYY-MM-DD.")))
+            continue
+        fields = {name: value.isoformat() if isinstance(value, date) else value
+                  for name, value in row.items() if name in names and value not in (None, "")}
+        problem = _fields_error(licence_type, fields)
+        if problem:
+            errors.append(_row_error(number, "fields", problem))
+            continue
+        accepted.append((holder, fields, start, reference))
+    if errors:
+        raise InvalidInput(_("%(count)d of %(total)d rows are not valid; nothing was imported.")
+                           % {"count": len(errors), "total": len(rows)}, errors=errors[:500],
+                           error_count=len(errors))
+    done = set(Licence.objects.filter(issuer=issuer, licence_type=licence_type,
+                                      reference__in=[entry[3] for entry in accepted])
+               .values_list("reference", flat=True))
+    issued = [_sign_and_save(licence_type, holder, fields, issuer, key, start, reference)
+              for holder, fields, start, reference in accepted if reference not in done]
+    if issued:
+        audit.record("credentials.licences.imported", actor=actor, target=f"licence-type:{licence_type.code}",
+                     details={"issuer": issuer.pk, "count": len(issued), "skipped": len(done),
+                              "key": key.key_id})
+    return len(issued), len(done)

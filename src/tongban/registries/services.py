@@ -159,6 +159,7 @@ __all__ = [
     "match_real_name",
     "normalize_id_number",
     "normalize_uscc",
+    "open_rows",
     "parcel_history",
     "parcel_shares",
     "parcels_visible_to",
