@@ -195,3 +195,11 @@ def test_every_licence_gets_its_own_status_position(setup, market_reviewer):
                                                   holder=entity, fields=business_fields(entity),
                                                   issuer=setup["market"]))
     assert [item.status_index for item in licences] == [0, 1, 2]
+
+
+def test_a_reference_is_issued_once_per_type(licence, market_reviewer, setup):
+    entity = licence.holder_entity
+    with pytest.raises(Conflict):
+        credentials.issue_licence(actor=market_reviewer, licence_type="business-licence", holder=entity,
+                                  fields=business_fields(entity), issuer=setup["market"], reference="CASE-1")
+    assert Licence.objects.count() == 1

@@ -182,6 +182,9 @@ class Licence(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["issuer", "status_index"], name="one_licence_per_status_position"),
+            # A reference (a case, or a number in an old system) is issued once per type and issuer.
+            models.UniqueConstraint(fields=["issuer", "licence_type", "reference"], condition=~Q(reference=""),
+                                    name="one_licence_per_reference"),
             models.CheckConstraint(
                 condition=Q(holder_person__isnull=False, holder_entity__isnull=True)
                 | Q(holder_person__isnull=True, holder_entity__isnull=False),

@@ -436,7 +436,8 @@ def issue_licence(
     department administrator, a department system of it, or the platform);
     InvalidInput for an unknown type, a department that does not issue it, a
     holder of the wrong kind or fields that do not validate; Conflict when the
-    department has no e-seal.
+    department has no e-seal or a licence of the type was issued for
+    ``reference`` (a case number, say) already.
     """
     if not acts_for(actor, issuer.pk, *ISSUING_ROLES):
         raise PermissionDenied(_("Only the issuing department may issue its licences."))
@@ -452,6 +453,9 @@ def issue_licence(
     if problem:
         raise InvalidInput(problem, field="fields")
     key = _signing_key(issuer)
+    reference = " ".join(str(reference or "").split())[:200]
+    if reference and Licence.objects.filter(issuer=issuer, licence_type=licence_type, reference=reference).exists():
+        raise Conflict(_("A licence of this type was issued for this reference already."))
     licence = _sign_and_save(licence_type, holder, fields, issuer, key, valid_from, reference)
     audit.record("credentials.licence.issued", actor=actor, target=f"licence:{licence.id}",
                  details={"type": licence_type.code, "issuer": issuer.pk, "key": key.key_id,
