@@ -8,6 +8,8 @@ signed still verifies.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -221,3 +223,33 @@ class StatusList(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} list of {self.issuer_id}"
+
+
+SHARE_TOKEN_PURPOSE = "credentials.share.token"
+
+
+class Share(models.Model):
+    """A holder's time-limited showing of a licence (亮证): a link that discloses only the fields they picked.
+
+    The link's token is a bearer secret: kept encrypted (the holder sees
+    their link again) and found by its SHA-256 digest. A share ends at
+    ``expires_at`` or when withdrawn.
+    """
+
+    licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="shares")
+    token = EncryptedTextField(purpose=SHARE_TOKEN_PURPOSE)
+    token_digest = models.CharField(max_length=64, unique=True)
+    shown_fields = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"share of {self.licence_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    def is_open(self, at: datetime) -> bool:
+        """Return True if the link still shows the licence at ``at``."""
+        return self.withdrawn_at is None and at < self.expires_at

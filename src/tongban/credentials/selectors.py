@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from django.db.models import QuerySet
 from django.utils import timezone
 from jwcrypto import jwk
 
-from tongban.credentials.models import CertificateAuthority, SealKey, StatusList
+from tongban.credentials.models import CertificateAuthority, Licence, SealKey, Share, StatusList
 
 # JOSE's name for each key algorithm.
 JWS_ALGORITHMS = {"Ed25519": "EdDSA", "ES256": "ES256"}
@@ -57,3 +59,18 @@ def status_list_credential(issuer_uscc: str, purpose: str) -> str | None:
     credential = (StatusList.objects.filter(issuer__uscc=issuer_uscc, purpose=purpose)
                   .values_list("credential", flat=True).first())
     return credential or None
+
+
+def licences_held_by(*, person_id: int | None = None, entity_id: int | None = None) -> QuerySet[Licence]:
+    """Return the licences of one holder, newest first (the wallet of that person or entity)."""
+    if (person_id is None) == (entity_id is None):
+        return Licence.objects.none()
+    holder = {"holder_person_id": person_id} if person_id is not None else {"holder_entity_id": entity_id}
+    return Licence.objects.select_related("licence_type", "issuer").filter(**holder).order_by("-issued_at")
+
+
+def share_by_token(token: str) -> Share | None:
+    """Return the share whose link carries ``token`` (open or not), or None."""
+    digest = hashlib.sha256(str(token).encode()).hexdigest()
+    return (Share.objects.select_related("licence__licence_type", "licence__issuer")
+            .filter(token_digest=digest).first())

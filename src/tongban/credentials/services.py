@@ -7,10 +7,13 @@ transaction. Private keys are created and used only through the
 
 from __future__ import annotations
 
+import hashlib
 import json
+import secrets
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from cryptography import x509
@@ -29,16 +32,20 @@ from tongban.credentials.models import (
     LicenceType,
     Seal,
     SealKey,
+    Share,
     StatusList,
 )
 from tongban.credentials.selectors import (
     active_authority,
     ca_certificates_pem,
+    licences_held_by,
     published_keys,
+    share_by_token,
     status_list_credential,
 )
 from tongban.credentials.types import definition_error
-from tongban.identity.models import Role
+from tongban.identity import services as identity
+from tongban.identity.models import Account, Role
 from tongban.kernel import audit
 from tongban.kernel.actors import acts_for, is_system
 from tongban.kernel.crypto import get_crypto_provider
@@ -49,6 +56,8 @@ from tongban.registries.models import LegalEntity, Person
 
 __all__ = [
     "CA_NAME",
+    "SHARE_DURATIONS",
+    "SharedLicence",
     "active_authority",
     "ca_certificates_pem",
     "create_seal",
@@ -56,13 +65,18 @@ __all__ = [
     "ensure_platform_ca",
     "import_licences",
     "issue_licence",
+    "licences_held_by",
+    "open_share",
     "published_keys",
     "reinstate_licence",
     "revoke_licence",
     "rotate_seal_keys",
+    "share_by_token",
+    "share_licence",
     "status_list_credential",
     "suspend_licence",
     "verify_licence_credential",
+    "withdraw_share",
 ]
 
 CA_NAME = "Tongban Platform Root CA"
@@ -643,3 +657,129 @@ def import_licences(rows: Iterable[Mapping[str, Any]], *, actor: Any, licence_ty
                      details={"issuer": issuer.pk, "count": len(issued), "skipped": len(done),
                               "key": key.key_id})
     return len(issued), len(done)
+
+
+# -- shares (亮证) ----------------------------------------------------------------------------------
+
+# How long a holder may let a link show a licence.
+SHARE_DURATIONS = {"10m": timedelta(minutes=10), "1h": timedelta(hours=1), "1d": timedelta(days=1),
+                   "7d": timedelta(days=7)}
+
+
+def holds(actor: Any, licence: Licence) -> bool:
+    """Return True if ``actor`` is the licence's holder, or acts for the entity that holds it."""
+    if licence.holder_person_id is not None:
+        return getattr(actor, "person_id", None) == licence.holder_person_id
+    entity_id = licence.holder_entity_id
+    return (isinstance(actor, Account) and entity_id is not None
+            and identity.acting_entities(actor).filter(pk=entity_id).exists())
+
+
+@transaction.atomic
+def share_licence(licence: Licence, *, actor: Any, fields: Iterable[str], duration: str) -> tuple[Share, str]:
+    """Let a link show ``licence`` with the disclosable ``fields`` for ``duration``; return the share and its token.
+
+    Fields the type does not let a holder disclose are refused, as is a
+    revoked licence. Raise PermissionDenied unless the actor holds the
+    licence; InvalidInput for an unknown field or duration; Conflict for a
+    revoked licence.
+    """
+    if not holds(actor, licence):
+        raise PermissionDenied(_("Only the holder may share a licence."))
+    shown = sorted(set(fields))
+    allowed = set(licence.licence_type.disclosable)
+    if set(shown) - allowed:
+        raise InvalidInput(_("These fields cannot be shown selectively: %(fields)s.")
+                           % {"fields": ", ".join(sorted(set(shown) - allowed))}, field="fields")
+    if duration not in SHARE_DURATIONS:
+        raise InvalidInput(_("Choose how long the link works."), field="duration")
+    if licence.status == Licence.Status.REVOKED:
+        raise Conflict(_("A revoked licence cannot be shown."))
+    token = secrets.token_urlsafe(24)
+    now = timezone.now()
+    share = Share.objects.create(licence=licence, token=token, token_digest=share_digest(token),
+                                 shown_fields=shown, created_at=now, expires_at=now + SHARE_DURATIONS[duration])
+    audit.record("credentials.licence.shared", actor=actor, target=f"licence:{licence.id}",
+                 details={"share": share.pk, "fields": shown, "expires_at": share.expires_at.isoformat()})
+    return share, token
+
+
+@transaction.atomic
+def withdraw_share(share: Share, *, actor: Any) -> Share:
+    """End a share at once; withdrawing it again changes nothing. Raise PermissionDenied unless the holder."""
+    if not holds(actor, share.licence):
+        raise PermissionDenied(_("Only the holder may withdraw a share."))
+    locked = Share.objects.select_for_update().get(pk=share.pk)
+    if locked.withdrawn_at is None:
+        locked.withdrawn_at = timezone.now()
+        locked.save(update_fields=["withdrawn_at"])
+        audit.record("credentials.licence.share_withdrawn", actor=actor, target=f"licence:{locked.licence_id}",
+                     details={"share": locked.pk})
+    return locked
+
+
+def share_digest(token: str) -> str:
+    """Return the digest a share's token is found by (the token has 192 random bits; see ``share_by_token``)."""
+    return hashlib.sha256(str(token).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SharedField:
+    """One field as a share shows it: its name, its titles and its value."""
+
+    name: str
+    title: str
+    title_en: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class SharedLicence:
+    """What a share link shows: the verdict on the presented credential and only the fields it discloses.
+
+    ``outcome`` is a verification outcome (``valid``, ``expired``, ``revoked``,
+    ``suspended``, ``forged``, …) or ``share_ended`` (withdrawn or past its
+    time: nothing of the licence is shown).
+    """
+
+    outcome: str
+    licence_type: LicenceType
+    issuer_name: str
+    fields: list[SharedField]
+    expires_at: datetime
+
+
+@transaction.atomic
+def open_share(token: str, *, actor: Any = None) -> SharedLicence | None:
+    """Verify what the share ``token`` shows and return it; None for a token that names no share.
+
+    The holder's SD-JWT is presented with the share's fields only and
+    verified like any relying party would (published keys, the CA); the
+    licence's status comes from the issuer's records. Each opening of an open
+    share is audited, as it discloses personal data.
+    """
+    share = share_by_token(token)
+    if share is None:
+        return None
+    licence, now = share.licence, timezone.now()
+    if not share.is_open(now):
+        return SharedLicence(outcome="share_ended", licence_type=licence.licence_type, issuer_name="", fields=[],
+                             expires_at=share.expires_at)
+    presentation = sdjwt.present(licence.sd_jwt, share.shown_fields)
+    verdict = sdjwt.verify(presentation, jwks=published_keys(), trusted_ca_pem=ca_certificates_pem(), at=now)
+    outcome = verdict.outcome
+    if outcome == "valid" and licence.status != Licence.Status.VALID:
+        outcome = licence.status
+    properties = licence.licence_type.schema.get("properties", {})
+    order = list(licence.licence_type.layout.get("fields") or properties)
+    claims = verdict.claims or {}
+    fields = [
+        SharedField(name=name, title=properties[name].get("title", name),
+                    title_en=properties[name].get("x-title-en", name), value=claims[name])
+        for name in [*order, *[name for name in properties if name not in order]]
+        if name in claims and name in properties
+    ] if outcome != "forged" else []
+    audit.record("credentials.licence.share_opened", actor=actor, target=f"licence:{licence.id}",
+                 details={"share": share.pk, "outcome": outcome})
+    return SharedLicence(outcome=outcome, licence_type=licence.licence_type, issuer_name=verdict.issuer_name,
+                         fields=fields, expires_at=share.expires_at)
