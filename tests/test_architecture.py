@@ -44,6 +44,7 @@ PUBLIC_API_OPERATIONS = {
 # Django URL names (namespace:name) of pages anyone may open.
 PUBLIC_URL_NAMES = {
     "portal:home": "the front page",
+    "portal:shared_licence": "a holder's share link shows a licence to whoever they give it to",
     "identity:sign_up": "registering",
     "identity:sign_in": "signing in",
     "identity:sign_out": "signing out asks nothing of a signed-out visitor",

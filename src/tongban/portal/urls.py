@@ -10,4 +10,10 @@ urlpatterns = [
     path("me/acting-for/", views.acting_for, name="acting_for"),
     path("me/delegations/", views.delegate, name="delegate"),
     path("me/delegations/<int:pk>/revoke/", views.revoke_delegation, name="revoke_delegation"),
+    path("me/licences/", views.wallet, name="wallet"),
+    path("me/licences/<uuid:licence_id>/", views.licence_detail, name="licence"),
+    path("me/licences/<uuid:licence_id>/share/", views.share_licence, name="share_licence"),
+    path("me/licences/<uuid:licence_id>/shares/<int:share_id>/withdraw/", views.withdraw_share,
+         name="withdraw_share"),
+    path("v/<str:token>/", views.shared_licence, name="shared_licence"),
 ]

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import datetime, time
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tongban.catalog import selectors as catalog
+from tongban.credentials import services as credentials
 from tongban.exchange import selectors as exchange
 from tongban.identity import services as identity
 from tongban.identity.middleware import ACTING_FOR_SESSION_KEY
@@ -133,3 +138,92 @@ def data_use(request: HttpRequest) -> HttpResponse:
         "page": page, "entity": entity, "resource_names": resource_names,
         "verified": account.person_id is not None,
     })
+
+
+# -- the wallet (卡包) -------------------------------------------------------------------------------
+
+
+def _wallet_holder(request: HttpRequest) -> dict[str, int | None]:
+    """Return whose licences the page shows: the entity acted for, else the signed-in person."""
+    account: Account = request.user  # type: ignore[assignment]
+    entity = getattr(request, "acting_for", None)
+    if entity is not None:
+        return {"entity_id": entity.pk}
+    return {"person_id": account.person_id}
+
+
+@login_required
+def wallet(request: HttpRequest) -> HttpResponse:
+    """List the licences the person (or the entity acted for) holds."""
+    licences = credentials.licences_held_by(**_wallet_holder(request))
+    return render(request, "portal/wallet.html", {"licences": licences,
+                                                  "entity": getattr(request, "acting_for", None)})
+
+
+def _held_licence(request: HttpRequest, licence_id: uuid.UUID) -> Any:
+    return get_object_or_404(credentials.licences_held_by(**_wallet_holder(request)), pk=licence_id)
+
+
+def _share_url(request: HttpRequest, token: str) -> str:
+    return request.build_absolute_uri(reverse("portal:shared_licence", args=[token]))
+
+
+@login_required
+def licence_detail(request: HttpRequest, licence_id: uuid.UUID) -> HttpResponse:
+    """Show one held licence in full, with the form to share it and its shares."""
+    licence = _held_licence(request, licence_id)
+    properties = licence.licence_type.schema.get("properties", {})
+    values = json.loads(licence.fields)
+    english = (request.LANGUAGE_CODE or "").startswith("en")
+    fields = [((spec.get("x-title-en") if english else spec.get("title")) or name, values[name])
+              for name, spec in properties.items() if name in values]
+    disclosable = [(name, (properties[name].get("x-title-en") if english else properties[name].get("title")) or name)
+                   for name in licence.licence_type.disclosable]
+    now = timezone.now()
+    shares = [(share, share.is_open(now), _share_url(request, share.token)) for share in licence.shares.all()]
+    return render(request, "portal/licence.html", {
+        "licence": licence, "fields": fields, "disclosable": disclosable, "shares": shares,
+        "durations": [("10m", _("10 minutes")), ("1h", _("1 hour")), ("1d", _("1 day")), ("7d", _("7 days"))],
+    })
+
+
+@login_required
+@require_POST
+def share_licence(request: HttpRequest, licence_id: uuid.UUID) -> HttpResponse:
+    licence = _held_licence(request, licence_id)
+    try:
+        credentials.share_licence(licence, actor=request.user, fields=request.POST.getlist("fields"),
+                                  duration=request.POST.get("duration", ""))
+    except Problem as problem:
+        messages.error(request, problem.detail)
+    else:
+        messages.success(request, _("The link is ready: give it to whoever needs to see the licence."))
+    return redirect("portal:licence", licence_id=licence.pk)
+
+
+@login_required
+@require_POST
+def withdraw_share(request: HttpRequest, licence_id: uuid.UUID, share_id: int) -> HttpResponse:
+    licence = _held_licence(request, licence_id)
+    share = get_object_or_404(licence.shares.all(), pk=share_id)
+    try:
+        credentials.withdraw_share(share, actor=request.user)
+    except Problem as problem:
+        messages.error(request, problem.detail)
+    else:
+        messages.success(request, _("The link no longer shows the licence."))
+    return redirect("portal:licence", licence_id=licence.pk)
+
+
+def shared_licence(request: HttpRequest, token: str) -> HttpResponse:
+    """The page a share link (or its QR code) opens: the verdict and only the fields the holder chose."""
+    actor = request.user if request.user.is_authenticated else None
+    shown = credentials.open_share(token, actor=actor)
+    if shown is None:
+        raise Http404
+    status = 410 if shown.outcome == "share_ended" else 200
+    response = render(request, "portal/shared_licence.html", {"shown": shown}, status=status)
+    # Personal data: neither shared caches nor the browser's history cache keep it.
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
