@@ -132,3 +132,51 @@ LICENCE_TYPES: list[dict[str, Any]] = [
 def seed_licence_types() -> list[LicenceType]:
     """Define the demo's licence types (a definition that is already current writes nothing)."""
     return [credentials.define_licence_type(actor=SEED_ACTOR, **definition) for definition in LICENCE_TYPES]
+
+
+def _issue_once(*, licence_type: str, holder: Any, issuer: Department, fields: dict[str, Any],
+                reference: str) -> None:
+    from tongban.credentials.models import Licence
+
+    if not Licence.objects.filter(issuer=issuer, licence_type__code=licence_type, reference=reference).exists():
+        credentials.issue_licence(actor=SEED_ACTOR, licence_type=licence_type, holder=holder, issuer=issuer,
+                                  fields=fields, reference=reference)
+
+
+def seed_licences() -> None:
+    """Issue the demo accounts some licences: social-security cards, a driving licence, business licences.
+
+    Needs the demo accounts, seals and licence types (idempotent: each licence
+    has a fixed reference).
+    """
+    from datetime import date
+
+    from tongban.identity.models import Account
+    from tongban.registries.models import LegalEntity
+
+    hangzhou = {kind: Department.objects.get(region__code="330100", kind=kind) for kind in Department.Kind.values}
+    citizens = Account.objects.select_related("person").filter(
+        username__in=["citizen01", "citizen02", "citizen03", "business01"], person__isnull=False
+    ).order_by("username")
+    for number, account in enumerate(citizens, start=1):
+        person = account.person
+        if person is None:
+            continue
+        _issue_once(licence_type="social-security-card", holder=person,
+                    issuer=hangzhou[Department.Kind.HUMAN_RESOURCES], reference=f"DEMO-SSC-{number:04d}",
+                    fields={"card_number": f"A{330100 + number:08d}", "name": person.name,
+                            "id_number": person.id_number, "issued_on": date(2021, 3, 1).isoformat()})
+        if account.username == "citizen01":
+            _issue_once(licence_type="driving-licence", holder=person,
+                        issuer=hangzhou[Department.Kind.PUBLIC_SECURITY], reference="DEMO-DL-0001",
+                        fields={"licence_number": person.id_number, "name": person.name, "vehicle_classes": "C1",
+                                "first_issued_on": date(2012, 7, 16).isoformat()})
+        for index, entity in enumerate(LegalEntity.objects.filter(legal_representative=person).order_by("pk")[:3]):
+            _issue_once(licence_type="business-licence", holder=entity,
+                        issuer=hangzhou[Department.Kind.MARKET_REGULATION],
+                        reference=f"DEMO-BL-{number:02d}{index:02d}",
+                        fields={"uscc": entity.uscc, "name": entity.name, "entity_type": entity.get_entity_type_display(),
+                                "legal_representative": person.name,
+                                "established_on": (entity.established_on or date(2020, 1, 1)).isoformat(),
+                                "address": "浙江省杭州市", "registered_capital": "100万元人民币",
+                                "business_scope": "一般项目：技术服务、技术开发"})

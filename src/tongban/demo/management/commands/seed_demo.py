@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from tongban.demo.accounts import seed_accounts
 from tongban.demo.catalog import seed_catalog
 from tongban.demo.exchange import seed_exchange
-from tongban.demo.licences import seed_licence_types
+from tongban.demo.licences import seed_licence_types, seed_licences
 from tongban.demo.org import build_org_tree
 from tongban.demo.people import seed_registries
 from tongban.demo.seals import seed_seals
@@ -32,6 +32,7 @@ class Command(BaseCommand):
         seed_exchange(org)
         seed_seals(org)
         seed_licence_types()
+        seed_licences()
         added = AuditRecord.objects.count() - before
         state = "loaded" if added else "already present, nothing changed"
         self.stdout.write(f"Demo region {state} ({time.monotonic() - started:.1f}s).")
