@@ -56,9 +56,10 @@ lint: venv
 	@$(BIN)/lint-imports
 	@$(BIN)/mypy
 
-# Defaults finish in minutes; the issue's scale (about an hour on two cores):
+# Defaults finish in minutes; the issue's scale (about 45 minutes on two cores):
 #   make bench BENCH_ARGS="--persons-pg 10000000 --persons-sqlite 1000000"
-bench: setup
+# PostgreSQL comes from the same Debian packages as the test suite's (system-deps).
+bench: system-deps setup
 	@$(BIN)/python -m bench $(BENCH_ARGS)
 
 openapi-snapshot: venv
