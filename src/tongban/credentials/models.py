@@ -134,6 +134,16 @@ class LicenceType(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    def field_order(self) -> list[str]:
+        """Return the fields in the order the licence shows them: the layout's, then any others by name.
+
+        The layout keeps the order (a JSON array); the schema's properties do
+        not on PostgreSQL (jsonb keeps no key order).
+        """
+        properties = self.schema.get("properties", {})
+        listed = [name for name in self.layout.get("fields") or [] if name in properties]
+        return [*listed, *sorted(name for name in properties if name not in listed)]
+
 
 LICENCE_FIELDS_PURPOSE = "credentials.licence.fields"
 LICENCE_CREDENTIAL_PURPOSE = "credentials.licence.credential"

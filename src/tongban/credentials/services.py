@@ -236,6 +236,8 @@ def define_licence_type(
     problem = definition_error(schema, disclosable, validity, layout)
     if problem:
         raise InvalidInput(problem, field="schema")
+    # The order of the fields as defined, kept where it survives storage (jsonb keeps no key order).
+    layout["fields"] = list(layout.get("fields") or schema["properties"])
     wanted = {"name": name, "name_en": " ".join(str(name_en or "").split()), "issuer_kind": issuer_kind,
               "holder_type": holder_type, "schema": schema, "disclosable": disclosable, "validity": validity,
               "layout": layout}
@@ -771,13 +773,11 @@ def open_share(token: str, *, actor: Any = None) -> SharedLicence | None:
     if outcome == "valid" and licence.status != Licence.Status.VALID:
         outcome = licence.status
     properties = licence.licence_type.schema.get("properties", {})
-    order = list(licence.licence_type.layout.get("fields") or properties)
     claims = verdict.claims or {}
     fields = [
         SharedField(name=name, title=properties[name].get("title", name),
                     title_en=properties[name].get("x-title-en", name), value=claims[name])
-        for name in [*order, *[name for name in properties if name not in order]]
-        if name in claims and name in properties
+        for name in licence.licence_type.field_order() if name in claims
     ] if outcome != "forged" else []
     audit.record("credentials.licence.share_opened", actor=actor, target=f"licence:{licence.id}",
                  details={"share": share.pk, "outcome": outcome})

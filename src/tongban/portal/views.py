@@ -175,8 +175,8 @@ def licence_detail(request: HttpRequest, licence_id: uuid.UUID) -> HttpResponse:
     properties = licence.licence_type.schema.get("properties", {})
     values = json.loads(licence.fields)
     english = (request.LANGUAGE_CODE or "").startswith("en")
-    fields = [((spec.get("x-title-en") if english else spec.get("title")) or name, values[name])
-              for name, spec in properties.items() if name in values]
+    fields = [((properties[name].get("x-title-en") if english else properties[name].get("title")) or name,
+               values[name]) for name in licence.licence_type.field_order() if name in values]
     disclosable = [(name, (properties[name].get("x-title-en") if english else properties[name].get("title")) or name)
                    for name in licence.licence_type.disclosable]
     now = timezone.now()
