@@ -7,30 +7,19 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.catalog.fixtures import PASSWORD, make_officer, make_person
+from tests.catalog.fixtures import PASSWORD, make_person
 from tongban.credentials import services as credentials
 from tongban.credentials.models import Share
 from tongban.identity import services as identity
-from tongban.identity.models import Role
-from tongban.kernel.models import AuditRecord, Department
+from tongban.kernel.models import AuditRecord
 from tongban.kernel.problems import Conflict, InvalidInput, PermissionDenied
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def holder_and_licence(sealed, org):
-    civil = sealed(Department.Kind.CIVIL_AFFAIRS)
-    officer = make_officer(org, "civil-reviewer", kind=Department.Kind.CIVIL_AFFAIRS, roles=[Role.REVIEWER])
-    person, spouse = make_person(name="王小明"), make_person(name="张丽")
-    account = identity.register_citizen(username="wang", password=PASSWORD, name=person.name,
-                                        id_number=person.id_number)
-    licence = credentials.issue_licence(
-        actor=officer, licence_type="marriage-certificate", holder=person, issuer=civil,
-        fields={"certificate_number": "J330106-2026-000123", "name": person.name, "id_number": person.id_number,
-                "spouse_name": spouse.name, "spouse_id_number": spouse.id_number, "registered_on": "2026-05-20"},
-    )
-    return account, licence, officer
+def holder_and_licence(married_holder):
+    return married_holder
 
 
 def test_a_share_shows_the_chosen_fields_and_hides_the_rest(holder_and_licence):

@@ -7,28 +7,16 @@ import re
 import pytest
 from django.test import Client
 
-from tests.catalog.fixtures import PASSWORD, make_officer, make_person
-from tongban.credentials import services as credentials
+from tests.catalog.fixtures import PASSWORD, make_person
 from tongban.credentials.models import Share
 from tongban.identity import services as identity
-from tongban.identity.models import Role
-from tongban.kernel.models import Department
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def holder(sealed, org):
-    civil = sealed(Department.Kind.CIVIL_AFFAIRS)
-    officer = make_officer(org, "civil-reviewer", kind=Department.Kind.CIVIL_AFFAIRS, roles=[Role.REVIEWER])
-    person, spouse = make_person(name="王小明"), make_person(name="张丽")
-    account = identity.register_citizen(username="wang", password=PASSWORD, name=person.name,
-                                        id_number=person.id_number)
-    licence = credentials.issue_licence(
-        actor=officer, licence_type="marriage-certificate", holder=person, issuer=civil,
-        fields={"certificate_number": "J330106-2026-000123", "name": person.name, "id_number": person.id_number,
-                "spouse_name": spouse.name, "spouse_id_number": spouse.id_number, "registered_on": "2026-05-20"},
-    )
+def holder(married_holder):
+    account, licence, _officer = married_holder
     browser = Client()
     browser.force_login(account)
     return browser, licence

@@ -395,6 +395,16 @@ def _sign_status_list(status_list: StatusList, key: SealKey, length: int) -> Non
     status_list.save(update_fields=["credential", "updated_at"])
 
 
+def _issuable(actor: Any, licence_type: LicenceType | str, issuer: Department) -> LicenceType:
+    """Return the licence type if ``actor`` may issue it for ``issuer`` and ``issuer`` issues it; else raise."""
+    if not acts_for(actor, issuer.pk, *ISSUING_ROLES):
+        raise PermissionDenied(_("Only the issuing department may issue its licences."))
+    found = _licence_type(licence_type)
+    if issuer.kind != found.issuer_kind:
+        raise InvalidInput(_("This department does not issue %(type)s.") % {"type": found.name}, field="issuer")
+    return found
+
+
 def _licence_type(licence_type: LicenceType | str) -> LicenceType:
     if isinstance(licence_type, LicenceType):
         return licence_type
@@ -455,12 +465,7 @@ def issue_licence(
     department has no e-seal or a licence of the type was issued for
     ``reference`` (a case number, say) already.
     """
-    if not acts_for(actor, issuer.pk, *ISSUING_ROLES):
-        raise PermissionDenied(_("Only the issuing department may issue its licences."))
-    licence_type = _licence_type(licence_type)
-    if issuer.kind != licence_type.issuer_kind:
-        raise InvalidInput(_("This department does not issue %(type)s.") % {"type": licence_type.name},
-                           field="issuer")
+    licence_type = _issuable(actor, licence_type, issuer)
     wanted_holder = Person if licence_type.holder_type == LicenceType.HolderType.PERSON else LegalEntity
     if not isinstance(holder, wanted_holder):
         raise InvalidInput(_("This licence is held by a person.") if wanted_holder is Person
@@ -603,12 +608,7 @@ def import_licences(rows: Iterable[Mapping[str, Any]], *, actor: Any, licence_ty
     ``message``. One audit record covers the batch. Other errors as
     ``issue_licence``.
     """
-    if not acts_for(actor, issuer.pk, *ISSUING_ROLES):
-        raise PermissionDenied(_("Only the issuing department may issue its licences."))
-    licence_type = _licence_type(licence_type)
-    if issuer.kind != licence_type.issuer_kind:
-        raise InvalidInput(_("This department does not issue %(type)s.") % {"type": licence_type.name},
-                           field="issuer")
+    licence_type = _issuable(actor, licence_type, issuer)
     key = _signing_key(issuer)
     names = set(licence_type.schema.get("properties", {}))
     rows = list(rows)
