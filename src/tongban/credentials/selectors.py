@@ -69,8 +69,12 @@ def licences_held_by(*, person_id: int | None = None, entity_id: int | None = No
     return Licence.objects.select_related("licence_type", "issuer").filter(**holder).order_by("-issued_at")
 
 
+def share_digest(token: str) -> str:
+    """Return the digest a share's token is stored and found by (the token has 192 random bits)."""
+    return hashlib.sha256(str(token).encode()).hexdigest()
+
+
 def share_by_token(token: str) -> Share | None:
     """Return the share whose link carries ``token`` (open or not), or None."""
-    digest = hashlib.sha256(str(token).encode()).hexdigest()
     return (Share.objects.select_related("licence__licence_type", "licence__issuer")
-            .filter(token_digest=digest).first())
+            .filter(token_digest=share_digest(token)).first())

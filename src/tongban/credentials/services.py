@@ -7,7 +7,6 @@ transaction. Private keys are created and used only through the
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import uuid
@@ -41,6 +40,7 @@ from tongban.credentials.selectors import (
     licences_held_by,
     published_keys,
     share_by_token,
+    share_digest,
     status_list_credential,
 )
 from tongban.credentials.types import definition_error
@@ -545,8 +545,14 @@ def reinstate_licence(licence: Licence, *, actor: Any, reason: str) -> Licence:
 # -- verification ---------------------------------------------------------------------------------
 
 
-def _status_from_published_lists(claims: Mapping[str, Any]) -> str | None:
-    """Return ``revoked``, ``suspended`` or None from the status lists as this platform publishes them."""
+def verify_licence_credential(token: str, *, at: datetime | None = None) -> verify.Verdict:
+    """Verify a licence credential against this platform's keys, CA and status lists; return the verdict.
+
+    What a relying party would do offline with the published material, done
+    for it (the verification API): the status lists are read from the
+    database rather than fetched. Writes nothing.
+    """
+    jwks, trusted_ca_pem = published_keys(), ca_certificates_pem()
     prefix = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/api/v1/credentials/status/"
 
     def fetch(url: str) -> str:
@@ -556,18 +562,9 @@ def _status_from_published_lists(claims: Mapping[str, Any]) -> str | None:
             raise ValueError("not a status list of this platform")
         return credential
 
-    return verify.status_from_lists(fetch, jwks=published_keys(), trusted_ca_pem=ca_certificates_pem())(claims)
-
-
-def verify_licence_credential(token: str, *, at: datetime | None = None) -> verify.Verdict:
-    """Verify a licence credential against this platform's keys, CA and status lists; return the verdict.
-
-    What a relying party would do offline with the published material, done
-    for it (the verification API). Writes nothing.
-    """
-    return verify.verify_credential(str(token or "").strip(), jwks=published_keys(),
-                                    trusted_ca_pem=ca_certificates_pem(), at=at,
-                                    status_of=_status_from_published_lists)
+    status_of = verify.status_from_lists(fetch, jwks=jwks, trusted_ca_pem=trusted_ca_pem, at=at)
+    return verify.verify_credential(str(token or "").strip(), jwks=jwks, trusted_ca_pem=trusted_ca_pem, at=at,
+                                    status_of=status_of)
 
 
 # -- importing legacy licences --------------------------------------------------------------------
@@ -719,10 +716,6 @@ def withdraw_share(share: Share, *, actor: Any) -> Share:
                      details={"share": locked.pk})
     return locked
 
-
-def share_digest(token: str) -> str:
-    """Return the digest a share's token is found by (the token has 192 random bits; see ``share_by_token``)."""
-    return hashlib.sha256(str(token).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
