@@ -10,7 +10,8 @@ per call) and ``concurrency`` connections (throughput). Runs alternate between
 the two paths so that a change in the machine's load hits both.
 
 Afterwards the call log must hold exactly one record per gateway call made,
-numbered without gaps in insertion order, and verify (``verify_call_log``).
+linked into the chain in the order of the calls without gaps, and verify
+(``verify_call_log``).
 """
 
 from __future__ import annotations
@@ -181,14 +182,21 @@ def count_queries(resource: str, key: str, token: str) -> dict[str, int]:
 
 
 def check_call_log(before: tuple[int, int], calls: int) -> dict[str, Any]:
-    """Check that the log grew by exactly ``calls`` records, contiguous in insertion order, and verifies."""
-    from tongban.exchange import services as exchange
-    from tongban.exchange.models import CallLogHead, CallLogRecord
+    """Check that the log grew by exactly ``calls`` records and, once chained, holds them in order and verifies.
 
-    records_before, seq_before = before
+    The chainer links the records committed since its last run (the signing
+    task did during the run; ``checkpoint_now`` links the rest and signs them).
+    """
+    from tongban.exchange import services as exchange
+    from tongban.exchange.models import CallLogHead, CallLogLink, CallLogRecord
+    from tongban.kernel.actors import SystemActor
+
+    records_before, last_id = before
+    exchange.checkpoint_now(actor=SystemActor("bench"))
     records = CallLogRecord.objects.count()
-    new = list(CallLogRecord.objects.filter(seq__gt=seq_before).order_by("id").values_list("seq", "outcome"))
-    seqs = [seq for seq, _outcome in new]
+    new = list(CallLogRecord.objects.filter(id__gt=last_id).order_by("id").values_list("id", "outcome"))
+    links = list(CallLogLink.objects.filter(record_id__gt=last_id).order_by("seq").values_list("seq", "record_id"))
+    first_seq = links[0][0] if links else 0
     head = CallLogHead.objects.get(id=1).last_seq
     started = time.perf_counter()
     broken = exchange.verify_call_log()
@@ -196,21 +204,25 @@ def check_call_log(before: tuple[int, int], calls: int) -> dict[str, Any]:
     return {
         "calls_made": calls,
         "records_added": records - records_before,
-        "in_order_without_gaps": seqs == list(range(seq_before + 1, seq_before + 1 + len(seqs))),
-        "head_matches": head == seq_before + len(seqs),
-        "refused": sum(1 for _seq, outcome in new if outcome != "ok"),
+        "in_order_without_gaps": (
+            [record_id for record_id, _outcome in new] == [record_id for _seq, record_id in links]
+            and [seq for seq, _record in links] == list(range(first_seq, first_seq + len(links)))
+        ),
+        "head_matches": head == (links[-1][0] if links else head),
+        "refused": sum(1 for _id, outcome in new if outcome != "ok"),
         "verified": broken is None,
         "break": str(broken) if broken else "",
-        "records_verified": records,
+        "records_verified": CallLogLink.objects.count(),
         "verify_seconds": verify_seconds,
     }
 
 
 def log_position() -> tuple[int, int]:
-    from tongban.exchange.models import CallLogHead, CallLogRecord
+    from django.db.models import Max
 
-    head = CallLogHead.objects.filter(id=1).values_list("last_seq", flat=True).first()
-    return CallLogRecord.objects.count(), int(head or 0)
+    from tongban.exchange.models import CallLogRecord
+
+    return CallLogRecord.objects.count(), int(CallLogRecord.objects.aggregate(last=Max("id"))["last"] or 0)
 
 
 def run(*, org: Any, actor: Any, keys: list[str], var_dir: Path, database_url: str, workdir: Path,

@@ -32,7 +32,7 @@ def problem(response) -> dict:
 
 
 def last_call() -> CallLogRecord:
-    entry = CallLogRecord.objects.order_by("-seq").first()
+    entry = CallLogRecord.objects.order_by("-id").first()
     assert entry is not None
     return entry
 
@@ -50,7 +50,7 @@ def test_a_granted_call_returns_only_the_granted_fields_masked_as_granted(tax_gr
     assert body["data"] == {"name": mask_name(person.name), "birth_date": person.birth_date.isoformat()}
     assert body["masked"] == ["name"] and body["grant"] == tax_grant.pk
     entry = last_call()
-    assert entry.seq == body["call"] and entry.outcome == "ok"
+    assert entry.pk == body["call"] and entry.outcome == "ok"
     assert entry.person_id == person.pk and entry.fields_returned == ["name", "birth_date"]
     assert entry.case_id == "CASE-2026-0001" and entry.purpose == PURPOSE
     assert entry.client_id == tax_client.client_id and entry.department_id == tax_client.system.department_id
@@ -98,7 +98,7 @@ def test_bad_input_is_a_problem_with_no_data_and_a_log_record(tax_grant, tax_cli
     body = problem(response)
     assert body["reason"] == reason and "data" not in body
     entry = last_call()
-    assert entry.seq == body["call"] and entry.outcome == "refused" and entry.reason == reason
+    assert entry.pk == body["call"] and entry.outcome == "refused" and entry.reason == reason
     assert entry.fields_returned == [] and entry.person_id is None
 
 

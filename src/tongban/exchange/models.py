@@ -1,9 +1,10 @@
 """The exchange gateway's signed call log.
 
-Every call through the gateway, answered or refused, is one ``CallLogRecord``
-hash-chained to the previous one; ``Checkpoint`` rows sign a Merkle root over
-the records since the previous checkpoint with the platform key, so that even
-an attacker who rewrites the chain and its head cannot hide the change.
+Every call through the gateway, answered or refused, is one ``CallLogRecord``,
+written by the call; ``CallLogLink`` rows put the records in a hash chain
+shortly after (ADR 0012); ``Checkpoint`` rows sign a Merkle root over the
+records since the previous checkpoint with the platform key, so that even an
+attacker who rewrites the chain and its head cannot hide the change.
 """
 
 from __future__ import annotations
@@ -18,17 +19,17 @@ class CallLogRecord(models.Model):
     """One call to the exchange gateway (交换调用记录): who asked what about whom, and why.
 
     The subject is kept as a blind index of its key and, when found, the
-    registry record's primary key, never as an ID number. ``seq`` is contiguous
-    from 1 and ``record_hash`` covers every field plus ``prev_hash``. The table
-    is append-only; ``occurred_at`` and ``subject_index`` allow partitioning by
-    time and distribution by subject.
+    registry record's primary key, never as an ID number. ``id`` is the call
+    number the caller is told. The row is written once, by the call, and never
+    changed; its place in the hash chain (``CallLogLink``) is added after it is
+    committed. ``occurred_at`` and ``subject_index`` allow partitioning by time
+    and distribution by subject.
     """
 
     class Outcome(models.TextChoices):
         OK = "ok", _("Answered")
         REFUSED = "refused", _("Refused")
 
-    seq = models.BigIntegerField(unique=True)
     occurred_at = models.DateTimeField(db_index=True)
     client_id = models.CharField(max_length=200)
     department = models.ForeignKey(
@@ -46,11 +47,9 @@ class CallLogRecord(models.Model):
     response_digest = models.CharField(max_length=64, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     reason = models.CharField(max_length=50, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    record_hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
-        ordering = ["seq"]
+        ordering = ["id"]
         indexes = [
             models.Index(fields=["person_id", "occurred_at"], name="exchange_call_person"),
             models.Index(fields=["entity_id", "occurred_at"], name="exchange_call_entity"),
@@ -59,15 +58,45 @@ class CallLogRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"call #{self.seq} {self.resource_code} by {self.client_id} ({self.outcome})"
+        return f"call #{self.pk} {self.resource_code} by {self.client_id} ({self.outcome})"
+
+
+class CallLogLink(models.Model):
+    """A call record's place in the call log's hash chain (调用记录链).
+
+    ``seq`` is contiguous from 1 in the order the records were committed;
+    ``record_hash`` covers every field of the record, ``seq`` and ``prev_hash``
+    (the hash of the link before). Links are appended in batches by the
+    chainer (``exchange.log.chain_pending``), never by the call itself, so that
+    concurrent calls do not queue on one row while each waits for its commit.
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    record = models.OneToOneField(CallLogRecord, on_delete=models.PROTECT, related_name="link")
+    prev_hash = models.CharField(max_length=64)
+    record_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"link #{self.seq} of call #{self.record_id}"
 
 
 class CallLogHead(models.Model):
-    """The single row that serializes appends to the call log (locked FOR UPDATE)."""
+    """The single row that serializes the chainer (locked FOR UPDATE), and when signing is next due.
+
+    ``last_seq``/``last_hash`` are the chain's end; every committed record up
+    to ``chained_through`` (a record id) is linked. ``signing_due_at`` is when
+    the scheduled chaining and signing task should run; a call that finds it
+    unset (or long past) schedules one.
+    """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64)
+    chained_through = models.BigIntegerField(default=0)
+    signing_due_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"call log head at #{self.last_seq}"

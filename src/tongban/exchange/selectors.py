@@ -23,7 +23,7 @@ __all__ = [
     "refused_calls",
 ]
 
-_SUBJECT_VIEW = ("seq", "occurred_at", "department__name", "department__name_en", "resource_code",
+_SUBJECT_VIEW = ("id", "occurred_at", "department__name", "department__name_en", "resource_code",
                  "fields_returned", "purpose", "case_id")
 
 
@@ -32,7 +32,7 @@ def _subject_calls(**subject: int) -> QuerySet[CallLogRecord]:
         CallLogRecord.objects.filter(outcome=CallLogRecord.Outcome.OK, **subject)
         .select_related("department")
         .only(*_SUBJECT_VIEW)
-        .order_by("-occurred_at", "-seq")
+        .order_by("-occurred_at", "-id")
     )
 
 
@@ -95,4 +95,4 @@ def refused_calls(
             return CallLogRecord.objects.none()
         owned = catalog.resources_visible_to(actor).filter(owner_id__in=departments).values("code")
         queryset = queryset.filter(Q(department_id__in=departments) | Q(resource_code__in=owned))
-    return _period(queryset, since, until).select_related("department").order_by("-occurred_at", "-seq")
+    return _period(queryset, since, until).select_related("department").order_by("-occurred_at", "-id")

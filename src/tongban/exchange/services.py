@@ -27,11 +27,14 @@ from tongban.exchange.log import (
     SIGNING_PURPOSE,
     LogBreak,
     append,
+    chain_pending,
     checkpoint_payload,
+    finish_signing_round,
     key_id_of,
+    pending_calls,
     public_key,
+    sign_checkpoint,
     verify_log,
-    write_checkpoint,
 )
 from tongban.exchange.models import CallLogRecord, Checkpoint
 from tongban.kernel import audit, ratelimit
@@ -48,7 +51,9 @@ __all__ = [
     "call_resource",
     "checkpoint_now",
     "checkpoint_public_key",
+    "finish_signing_round",
     "latest_checkpoint",
+    "pending_calls",
     "verify_call_log",
 ]
 
@@ -367,12 +372,12 @@ def call_resource(
         entry = call.log(outcome=CallLogRecord.Outcome.OK, fields=list(answer.data),
                          response_digest=_digest(answer.data, RESPONSE_DIGEST_PURPOSE), hit=hit)
         if entry.outcome == CallLogRecord.Outcome.OK:
-            return CallAnswer(call=entry.seq, resource=answer.resource, grant=answer.grant, data=answer.data,
+            return CallAnswer(call=entry.pk, resource=answer.resource, grant=answer.grant, data=answer.data,
                               masked=answer.masked)
     if entry.reason == RATE_LIMITED_REASON:
         problem = RateLimited(hit.retry_after)
         problem.extensions["reason"] = RATE_LIMITED_REASON
-    problem.extensions["call"] = entry.seq
+    problem.extensions["call"] = entry.pk
     raise problem
 
 
@@ -380,13 +385,20 @@ def call_resource(
 
 
 def checkpoint_now(*, actor: Any) -> Checkpoint | None:
-    """Sign a checkpoint over the calls since the last one; return it, or None if there were none."""
+    """Link the calls committed since the last run and sign a checkpoint over them; return it, or None.
+
+    The chain is extended first, in transactions of its own (its links are
+    part of the log whether or not a checkpoint follows); the checkpoint and
+    its audit record are written together.
+    """
+    chain_pending()
     with transaction.atomic():
-        checkpoint = write_checkpoint()
+        checkpoint = sign_checkpoint()
         if checkpoint is not None:
             audit.record("exchange.checkpoint.written", actor=actor, target=f"checkpoint:{checkpoint.seq}",
                          details={"first": checkpoint.first_seq, "last": checkpoint.last_seq})
         return checkpoint
+
 
 
 def checkpoint_public_key() -> tuple[str, bytes]:

@@ -1,10 +1,10 @@
 """Background tasks of the exchange, through the ``django.tasks`` API (run by ``tongban worker``).
 
-A call writes a checkpoint itself when the last one is a minute old, so under
-steady traffic every minute is signed without help. The calls that come after
-the last such checkpoint, when traffic stops, would wait for the next call;
-``sign_pending_calls`` signs them a minute later instead. Idempotent: with
-nothing new to sign it writes nothing.
+``sign_pending_calls`` links the calls committed since its last run into the
+call log's hash chain and signs a checkpoint over them, then runs again a
+minute later while calls keep coming. A call that finds no run due schedules
+one (``exchange.log.append``), so every minute with traffic is signed.
+Idempotent: with nothing new to sign it writes nothing.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ def sign_pending_calls() -> str:
     from tongban.kernel.actors import SystemActor
 
     checkpoint = services.checkpoint_now(actor=SystemActor("exchange-checkpoint"))
+    if services.finish_signing_round(chained=0 if checkpoint is None else 1):
+        schedule_signing(after=services.CHECKPOINT_INTERVAL)
     if checkpoint is None:
         return "nothing to sign"
-    schedule_signing(after=services.CHECKPOINT_INTERVAL)
     return f"checkpoint #{checkpoint.seq}"
 
 

@@ -35,6 +35,10 @@ class Command(BaseCommand):
             if log_break is not None:
                 raise CommandError(f"Call log broken at {log_break}.")
             self.stdout.write(self.style.SUCCESS("Call log intact: chain and checkpoints verified."))
+            pending = services.pending_calls()
+            if pending:
+                self.stdout.write(f"{pending} calls since the chainer's last run are not linked yet "
+                                  "(`tongban exchange checkpoint` links and signs them now).")
         else:
             key_id, key = services.checkpoint_public_key()
             self.stdout.write(f"{key_id} ed25519 {base64.b64encode(key).decode()}")
