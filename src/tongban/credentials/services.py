@@ -44,6 +44,7 @@ from tongban.credentials.selectors import (
     status_list_credential,
 )
 from tongban.credentials.types import definition_error
+from tongban.exchange import services as exchange
 from tongban.identity import services as identity
 from tongban.identity.models import Account, Role
 from tongban.kernel import audit
@@ -57,6 +58,7 @@ from tongban.registries.models import LegalEntity, Person
 __all__ = [
     "CA_NAME",
     "SHARE_DURATIONS",
+    "LicenceUse",
     "SharedLicence",
     "active_authority",
     "ca_certificates_pem",
@@ -65,6 +67,7 @@ __all__ = [
     "ensure_platform_ca",
     "import_licences",
     "issue_licence",
+    "licence_type_names",
     "licences_held_by",
     "open_share",
     "published_keys",
@@ -75,6 +78,7 @@ __all__ = [
     "share_licence",
     "status_list_credential",
     "suspend_licence",
+    "use_licence",
     "verify_licence_credential",
     "withdraw_share",
 ]
@@ -776,3 +780,93 @@ def open_share(token: str, *, actor: Any = None) -> SharedLicence | None:
                  details={"share": share.pk, "outcome": outcome})
     return SharedLicence(outcome=outcome, licence_type=licence.licence_type, issuer_name=verdict.issuer_name,
                          fields=fields, expires_at=share.expires_at)
+
+
+# -- reuse by cases (一证通用) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LicenceUse:
+    """A holder's valid licence as a case reads it instead of an upload, verified, with its call number."""
+
+    licence_id: uuid.UUID
+    licence_type: LicenceType
+    issuer_name: str
+    fields: dict[str, Any]
+    valid_until: datetime | None
+    call: int
+
+
+def use_licence(
+    holder: Person | LegalEntity,
+    *,
+    actor: Any,
+    department: Department,
+    licence_type: LicenceType | str,
+    purpose: str,
+    case_id: str,
+    fields: Iterable[str] | None = None,
+) -> LicenceUse | None:
+    """Find the holder's valid licence of a type for a case of ``department``; return it, or None.
+
+    The newest licence of the type that is valid now and whose signed
+    credential verifies (signature, chain, validity, status list) is read, and
+    only ``fields`` of it (all by default). ``actor`` is an officer of
+    ``department`` or its system. Every use, found or not, is written to the
+    exchange call log with the purpose and case id, so it shows on the
+    holder's "who used my data" page.
+
+    Raise PermissionDenied for an actor who does not act for ``department``;
+    InvalidInput for a missing purpose or case id, an unknown licence type, a
+    holder of the wrong kind or a field the type does not have (nothing is
+    logged then).
+    """
+    if not acts_for(actor, department.pk):
+        raise PermissionDenied(_("Only an officer or a system of the department may use a licence for its case."))
+    purpose, case_id = " ".join(str(purpose or "").split()), " ".join(str(case_id or "").split())
+    if not purpose or not case_id:
+        raise InvalidInput(_("Name the purpose and the case the licence is used for."))
+    kind = _licence_type(licence_type)
+    is_person = isinstance(holder, Person)
+    if kind.holder_type != (LicenceType.HolderType.PERSON if is_person else LicenceType.HolderType.LEGAL_ENTITY):
+        raise InvalidInput(_("Licences of this type are not held by this kind of holder."))
+    known = kind.field_order()
+    wanted = list(dict.fromkeys(fields)) if fields is not None else known
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise InvalidInput(_("The licence type has no field %(field)s.") % {"field": unknown[0]})
+    now = timezone.now()
+    held = licences_held_by(**({"person_id": holder.pk} if is_person else {"entity_id": holder.pk}))
+    candidates = held.filter(licence_type=kind, status=Licence.Status.VALID, valid_from__lte=now).exclude(
+        valid_until__lte=now)
+    found: Licence | None = None
+    verdict: verify.Verdict | None = None
+    for licence in candidates:
+        verdict = verify_licence_credential(licence.credential, at=now)
+        if verdict.is_valid:
+            found = licence
+            break
+    answer = None
+    if found is not None and verdict is not None:
+        subject = dict((verdict.claims or {}).get("credentialSubject") or {})
+        answer = {name: subject.get(name) for name in wanted}
+    call = exchange.log_licence_use(
+        actor=actor, department_id=department.pk, licence_type_code=kind.code,
+        person_id=holder.pk if is_person else None, entity_id=None if is_person else holder.pk,
+        fields=wanted if answer is not None else [], purpose=purpose, case_id=case_id, answer=answer,
+    )
+    if found is None or answer is None or verdict is None:
+        return None
+    return LicenceUse(licence_id=found.id, licence_type=kind, issuer_name=verdict.issuer_name, fields=answer,
+                      valid_until=found.valid_until, call=call)
+
+
+def licence_type_names(codes: Iterable[str]) -> dict[str, str]:
+    """Return the names of the licence types that ``codes`` (call-log resource codes) name, by code.
+
+    A licence use is logged as ``licence:<type code>``; other codes are ignored.
+    """
+    prefix = exchange.LICENCE_RESOURCE_PREFIX
+    wanted = {code.removeprefix(prefix): code for code in codes if str(code).startswith(prefix)}
+    return {wanted[code]: name for code, name in
+            LicenceType.objects.filter(code__in=wanted).values_list("code", "name")}

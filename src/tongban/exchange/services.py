@@ -45,6 +45,7 @@ from tongban.registries.models import DynamicRegistry, LegalEntity, Person
 
 __all__ = [
     "CHECKPOINT_INTERVAL",
+    "LICENCE_RESOURCE_PREFIX",
     "RATE_LIMIT_SCOPE",
     "CallAnswer",
     "LogBreak",
@@ -53,6 +54,7 @@ __all__ = [
     "checkpoint_public_key",
     "finish_signing_round",
     "latest_checkpoint",
+    "log_licence_use",
     "pending_calls",
     "verify_call_log",
 ]
@@ -379,6 +381,49 @@ def call_resource(
         problem.extensions["reason"] = RATE_LIMITED_REASON
     problem.extensions["call"] = entry.pk
     raise problem
+
+
+# Licence reuse is logged under a resource code of its own, so that "who used my data" can name it.
+LICENCE_RESOURCE_PREFIX = "licence:"
+
+
+def log_licence_use(
+    *,
+    actor: Any,
+    department_id: int,
+    licence_type_code: str,
+    person_id: int | None,
+    entity_id: int | None,
+    fields: Sequence[str],
+    purpose: str,
+    case_id: str,
+    answer: Any,
+) -> int:
+    """Write one call-log record for a department's reuse of a licence; return its call number.
+
+    ``credentials.use_licence`` calls this: a case reading the applicant's
+    licence instead of an upload is a use of their data like a gateway call,
+    shown on their "who used my data" page. ``answer`` is what was read (None
+    when the holder has no valid licence of the type: logged as refused,
+    ``no_valid_licence``); only its keyed digest is kept.
+    """
+    client_id = str(getattr(actor, "client_id", "") or audit.describe_actor(actor))
+    resource_code = f"{LICENCE_RESOURCE_PREFIX}{licence_type_code}"[:80]
+    subject = f"person:{person_id}" if person_id is not None else f"legal_entity:{entity_id}"
+    call = _Call(
+        client_id=client_id, department_id=department_id, resource_code=resource_code,
+        purpose=_clean_param(purpose)[:MAX_TEXT], case_id=_clean_param(case_id)[:MAX_TEXT],
+        request_digest=_digest({"client": client_id, "resource": resource_code, "subject": subject,
+                                "fields": list(fields), "purpose": purpose, "case": case_id}, REQUEST_DIGEST_PURPOSE),
+        person_id=person_id, entity_id=entity_id,
+        subject_index=get_crypto_provider().blind_index(subject, purpose=SUBJECT_INDEX_PURPOSE),
+    )
+    if answer is None:
+        entry = call.log(outcome=CallLogRecord.Outcome.REFUSED, reason="no_valid_licence")
+    else:
+        entry = call.log(outcome=CallLogRecord.Outcome.OK, fields=list(fields),
+                         response_digest=_digest(answer, RESPONSE_DIGEST_PURPOSE))
+    return int(entry.pk)
 
 
 # -- the log --------------------------------------------------------------------------------------

@@ -133,7 +133,9 @@ def data_use(request: HttpRequest) -> HttpResponse:
     else:
         calls = exchange.calls_about_person(-1)
     page = Paginator(calls, DATA_USE_PAGE_SIZE).get_page(request.GET.get("page"))
-    resource_names = catalog.resource_names(call.resource_code for call in page)
+    codes = [call.resource_code for call in page]
+    # Gateway calls name catalog resources; licence reuse by cases names licence types.
+    resource_names = {**catalog.resource_names(codes), **credentials.licence_type_names(codes)}
     return render(request, "portal/data_use.html", {
         "page": page, "entity": entity, "resource_names": resource_names,
         "verified": account.person_id is not None,
