@@ -11,11 +11,13 @@ from jwcrypto import jwk, jws
 
 from tests.catalog.fixtures import make_entity, make_officer, make_person
 from tongban.credentials import services as credentials
-from tongban.credentials.jose import b64url, b64url_decode
-from tongban.credentials.models import Licence
-from tongban.credentials.verify import verify_credential
+from tongban.credentials.jose import b64url, b64url_decode, sign_jwt
+from tongban.credentials.models import Licence, SealKey
+from tongban.credentials.seals import SEAL_PURPOSE
+from tongban.credentials.verify import Verifier, verify_credential
 from tongban.identity.models import Role
 from tongban.kernel.actors import SystemActor
+from tongban.kernel.crypto import get_crypto_provider
 from tongban.kernel.models import AuditRecord, Department
 from tongban.kernel.problems import Conflict, InvalidInput, PermissionDenied
 
@@ -203,3 +205,47 @@ def test_a_reference_is_issued_once_per_type(licence, market_reviewer, setup):
         credentials.issue_licence(actor=market_reviewer, licence_type="business-licence", holder=entity,
                                   fields=business_fields(entity), issuer=setup["market"], reference="CASE-1")
     assert Licence.objects.count() == 1
+
+
+def test_a_verifier_kept_for_many_credentials_checks_each_one_in_full(licence):
+    # given one verifier made from the published keys and CA, as a relying party keeps it
+    verifier = Verifier(**published())
+    assert verifier.verify_credential(licence.credential).outcome == "valid"
+    # when a copy with one changed claim follows the genuine licence it accepted
+    header, payload, signature = licence.credential.split(".")
+    claims = json.loads(b64url_decode(payload))
+    claims["credentialSubject"]["name"] = "杭州别家科技有限公司"
+    altered = b64url(json.dumps(claims, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode())
+    # then the copy is forged, and the genuine licence is judged at the time asked about, every time
+    assert verifier.verify_credential(f"{header}.{altered}.{signature}").reason == "the signature does not verify"
+    assert verifier.verify_credential(licence.credential).outcome == "valid"
+    early = datetime.now(UTC) - timedelta(days=1)
+    assert verifier.verify_credential(licence.credential, at=early).outcome == "not_yet_valid"
+
+
+def sealed_key(department, use: str) -> SealKey:
+    return SealKey.objects.get(seal__department=department, use=use, retired_at__isnull=True)
+
+
+def test_a_credential_signed_with_the_seals_p256_key_verifies_too(licence, setup):
+    # given the licence's claims signed with the seal's other published key (ES256, for PDFs)
+    claims = json.loads(b64url_decode(licence.credential.split(".")[1]))
+    token = sign_jwt(claims, key=sealed_key(setup["market"], SealKey.Use.PDF))
+    assert json.loads(b64url_decode(token.split(".")[0]))["alg"] == "ES256"
+    # then it verifies, and not once a byte of its signature changes
+    assert verify_credential(token, **published()).outcome == "valid"
+    header, payload, signature = token.split(".")
+    flipped = signature[:20] + ("B" if signature[20] != "B" else "C") + signature[21:]
+    assert verify_credential(f"{header}.{payload}.{flipped}", **published()).outcome == "forged"
+
+
+def test_a_signed_header_with_an_extension_the_verifier_does_not_know_is_forged(licence, setup):
+    # given the licence's claims signed by the seal under a header marking an extension critical
+    key = sealed_key(setup["market"], SealKey.Use.JWT)
+    header = {"alg": "EdDSA", "typ": "vc+jwt", "kid": key.key_id, "crit": ["exp-policy"], "exp-policy": "strict"}
+    signing_input = ".".join(b64url(json.dumps(part, separators=(",", ":")).encode())
+                             for part in (header, json.loads(b64url_decode(licence.credential.split(".")[1]))))
+    signature = get_crypto_provider().sign_with(key.key_handle, signing_input.encode(), purpose=SEAL_PURPOSE)
+    # then the verifier refuses it (RFC 7515: a critical extension not understood fails the signature)
+    verdict = verify_credential(f"{signing_input}.{b64url(signature)}", **published())
+    assert verdict.outcome == "forged" and "signature" in verdict.reason

@@ -12,7 +12,7 @@ from tests.credentials.test_issue_and_verify import business_fields, published
 from tongban.credentials import services as credentials
 from tongban.credentials.models import Licence
 from tongban.credentials.status import MINIMUM_BITS, bit_at, encode_list
-from tongban.credentials.verify import status_from_lists, verify_credential
+from tongban.credentials.verify import Verifier, status_from_lists, verify_credential
 from tongban.identity.models import Role
 from tongban.kernel.actors import SystemActor
 from tongban.kernel.models import AuditRecord, Department
@@ -102,6 +102,26 @@ def test_a_tampered_or_foreign_status_list_leaves_the_status_unknown(market, rev
     verdict = verify_credential(licence.credential, status_of=status_from_lists(lambda url: suspension, **keys),
                                 **keys)
     assert verdict.outcome == "status_unknown"
+
+
+def test_a_verifier_that_kept_the_status_lists_reads_each_new_one(market, reviewer):
+    # given a relying party's verifier that has read the issuer's lists once
+    licence = issue(market, reviewer)
+    keys = published()
+    served = {purpose: credentials.status_list_credential(market.uscc, purpose)
+              for purpose in ("revocation", "suspension")}
+    verifier, status_of = Verifier(**keys), status_from_lists(lambda url: served[url.rsplit("/", 1)[1]], **keys)
+    assert verifier.verify_credential(licence.credential, status_of=status_of).outcome == "valid"
+    # when the issuer suspends the licence and the verifier fetches the new suspension list
+    credentials.suspend_licence(licence, actor=reviewer, reason="Under investigation")
+    genuine = served["suspension"] = credentials.status_list_credential(market.uscc, "suspension")
+    # then it says so
+    assert verifier.verify_credential(licence.credential, status_of=status_of).outcome == "suspended"
+    # and a tampered list served in its place is not trusted for having been preceded by a genuine one
+    header, payload, signature = genuine.split(".")
+    served["suspension"] = f"{header}.{payload[:-4]}AAAA.{signature}"
+    verdict = verifier.verify_credential(licence.credential, status_of=status_of)
+    assert verdict.outcome == "status_unknown" and "suspension" in verdict.reason
 
 
 def test_anyone_fetches_a_status_list_and_an_unknown_one_is_a_problem(market, reviewer):

@@ -30,15 +30,24 @@ def encode_list(set_positions: Iterable[int], *, length: int = 0) -> str:
     return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode("ascii")
 
 
-def bit_at(encoded_list: str, position: int) -> bool:
-    """Return whether ``position`` is set in an ``encodedList``; raise ValueError for a malformed list."""
-    if not encoded_list.startswith("u") or position < 0:
+def decode_list(encoded_list: str) -> bytes:
+    """Return the bitstring an ``encodedList`` encodes; raise ValueError for a malformed list."""
+    if not encoded_list.startswith("u"):
         raise ValueError("not a multibase base64url bitstring")
     body = encoded_list[1:]
     try:
-        data = gzip.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        return gzip.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     except (OSError, EOFError, zlib.error, binascii.Error) as error:
         raise ValueError("the list does not decompress") from error
-    if position >= len(data) * 8:
-        raise ValueError("the position is past the end of the list")
-    return bool(data[position // 8] & (0x80 >> (position % 8)))
+
+
+def bit_of(bitstring: bytes, position: int) -> bool:
+    """Return whether ``position`` is set in a decoded bitstring; raise ValueError if it is not in the list."""
+    if not 0 <= position < len(bitstring) * 8:
+        raise ValueError("the position is outside the list")
+    return bool(bitstring[position // 8] & (0x80 >> (position % 8)))
+
+
+def bit_at(encoded_list: str, position: int) -> bool:
+    """Return whether ``position`` is set in an ``encodedList``; raise ValueError for a malformed list."""
+    return bit_of(decode_list(encoded_list), position)
