@@ -10,12 +10,17 @@ process of its own, since Django serves one database per process:
   removed here): a province-size person registry with vital events and
   parcels, loaded through ``tongban registry-import`` for the first persons and
   in bulk for the rest; keyed person lookups; the exchange gateway against the
-  same lookup served directly, over HTTP (``bench.scale``).
+  same lookup served directly, over HTTP (``bench.scale``);
+- licence verification on SQLite: the offline verifier against raw Ed25519
+  verification in one process, and the verification API over HTTP
+  (``bench.credentials``).
 
 The defaults finish in a few minutes; the issue's scale is
 ``python -m bench --persons-pg 10000000 --persons-sqlite 1000000``
 (about an hour on two cores). ``--persons-pg 0`` or ``--persons-sqlite 0`` leaves
-a database out.
+a database out, ``--no-audit`` the audit chain and ``--no-credentials`` licence
+verification; ``python -m bench --persons-sqlite 0 --persons-pg 0 --no-audit``
+measures licence verification alone (about two minutes).
 """
 
 from __future__ import annotations
@@ -72,12 +77,22 @@ def _scale_arguments(args: argparse.Namespace, persons: int, workdir: Path, data
 def measure(args: argparse.Namespace, workdir: Path, reused: list[str] | None) -> dict[str, Any]:
     """Run every part into ``workdir``; return their results by name (see ``_phase`` for ``reused``)."""
     results: dict[str, Any] = {}
-    audit_dir = workdir / "audit"
-    audit_dir.mkdir(parents=True, exist_ok=True)
-    results["audit"] = _phase("bench.audit_chain", [
-        "--workdir", str(audit_dir), "--appends", str(args.appends), "--batched", str(args.batched),
-        "--batch-size", str(args.batch_size), "--chain", str(args.chain), "--verify-rounds", str(args.verify_rounds),
-    ], audit_dir / "result.json", reused=reused)
+    if args.audit:
+        audit_dir = workdir / "audit"
+        audit_dir.mkdir(parents=True, exist_ok=True)
+        results["audit"] = _phase("bench.audit_chain", [
+            "--workdir", str(audit_dir), "--appends", str(args.appends), "--batched", str(args.batched),
+            "--batch-size", str(args.batch_size), "--chain", str(args.chain),
+            "--verify-rounds", str(args.verify_rounds),
+        ], audit_dir / "result.json", reused=reused)
+    if args.credentials:
+        directory = workdir / "credentials"
+        directory.mkdir(parents=True, exist_ok=True)
+        results["credentials"] = _phase("bench.credentials", [
+            "--workdir", str(directory), "--offline-seconds", str(args.offline_seconds), "--rounds", str(args.rounds),
+            "--concurrency", str(args.concurrency), "--http-seconds", str(args.verify_seconds),
+            "--latency-requests", str(args.latency_requests),
+        ], directory / "result.json", reused=reused)
     if args.persons_sqlite:
         directory = workdir / "sqlite"
         (directory / "var").mkdir(parents=True, exist_ok=True)
@@ -112,7 +127,12 @@ def main(argv: list[str] | None = None) -> None:
     scale.add_argument("--gateway-seconds", type=float, default=10, help="length of each throughput run")
     scale.add_argument("--latency-requests", type=int, default=1_000, help="requests of each one-connection run")
     scale.add_argument("--rounds", type=int, default=3, help="throughput runs per path (the median is reported)")
+    licences = parser.add_argument_group("licence verification (with --concurrency, --latency-requests, --rounds)")
+    licences.add_argument("--credentials", action=argparse.BooleanOptionalAction, default=True)
+    licences.add_argument("--offline-seconds", type=float, default=3, help="length of each offline round")
+    licences.add_argument("--verify-seconds", type=float, default=10, help="length of each HTTP throughput run")
     chain = parser.add_argument_group("audit chain")
+    chain.add_argument("--audit", action=argparse.BooleanOptionalAction, default=True)
     chain.add_argument("--appends", type=int, default=2_000, help="records appended one per transaction")
     chain.add_argument("--batched", type=int, default=4_000, help="records appended in batches")
     chain.add_argument("--batch-size", type=int, default=200)

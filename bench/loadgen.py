@@ -7,8 +7,10 @@ request sent is answered (the gateway's call log must hold exactly that many
 calls). The path template takes ``{key}`` (cycled from ``--keys``, one per line)
 and ``{n}`` (the request's number). The Authorization header, if any, comes
 from the environment variable BENCH_AUTHORIZATION, never the command line.
-Prints one JSON object: requests, statuses, errors, seconds, throughput and
-latency percentiles.
+With ``--body FILE`` every request is a POST of that file's bytes as JSON;
+with ``--expect TEXT`` every answer but a 200 whose body holds TEXT is
+counted as ``unexpected``. Prints one JSON object: requests, statuses, errors,
+unexpected, seconds, throughput and latency percentiles.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ class Load:
         self.latencies: list[float] = []
         self.statuses: dict[str, int] = {}
         self.errors = 0
+        self.unexpected = 0
+        self.expect = args.expect.encode() if args.expect else b""
+        self.body = args.body.read_bytes() if args.body else b""
         self.deadline = 0.0
         authorization = os.environ.get("BENCH_AUTHORIZATION", "")
         self.headers = f"Host: {args.host}:{args.port}\r\n" + (
@@ -46,6 +51,9 @@ class Load:
         if self.args.requests and n >= self.args.requests:
             return None
         path = self.args.path.format(key=self.keys[n % len(self.keys)], n=n)
+        if self.body:
+            return (f"POST {path} HTTP/1.1\r\n{self.headers}Content-Type: application/json\r\n"
+                    f"Content-Length: {len(self.body)}\r\n\r\n").encode() + self.body
         return f"GET {path} HTTP/1.1\r\n{self.headers}\r\n".encode()
 
     async def connection(self) -> None:
@@ -55,7 +63,7 @@ class Load:
                 started = time.perf_counter()
                 try:
                     writer.write(request)
-                    status, close = await _read_response(reader)
+                    status, close, body = await _read_response(reader)
                 except (OSError, asyncio.IncompleteReadError, ValueError):
                     # Counted, never retried: the server may have handled it.
                     self.errors += 1
@@ -64,6 +72,8 @@ class Load:
                     continue
                 self.latencies.append(time.perf_counter() - started)
                 self.statuses[status] = self.statuses.get(status, 0) + 1
+                if self.expect and (status != "200" or self.expect not in body):
+                    self.unexpected += 1
                 if close:
                     writer.close()
                     reader, writer = await asyncio.open_connection(self.args.host, self.args.port)
@@ -81,6 +91,7 @@ class Load:
             "requests": answered + self.errors,
             "answered": answered,
             "errors": self.errors,
+            "unexpected": self.unexpected,
             "statuses": self.statuses,
             "seconds": elapsed,
             "throughput": answered / elapsed if elapsed else 0.0,
@@ -88,8 +99,8 @@ class Load:
         }
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[str, bool]:
-    """Read one response; return its status code and whether the server closes the connection."""
+async def _read_response(reader: asyncio.StreamReader) -> tuple[str, bool, bytes]:
+    """Read one response; return its status code, whether the server closes the connection, and its body."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = lines[0].split(" ", 2)[1]
@@ -98,14 +109,16 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[str, bool]:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip().lower()
     if "content-length" in headers:
-        await reader.readexactly(int(headers["content-length"]))
+        body = await reader.readexactly(int(headers["content-length"]))
     elif headers.get("transfer-encoding") == "chunked":
+        chunks = []
         while size := int((await reader.readline()).strip() or b"0", 16):
-            await reader.readexactly(size + 2)
+            chunks.append((await reader.readexactly(size + 2))[:-2])
         await reader.readline()
+        body = b"".join(chunks)
     else:
         raise ValueError("response without a length")
-    return status, headers.get("connection") == "close"
+    return status, headers.get("connection") == "close", body
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -117,6 +130,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--requests", type=int, default=0, help="stop after this many (0: no limit)")
+    parser.add_argument("--body", type=Path, help="POST this file's bytes as JSON (default: GET)")
+    parser.add_argument("--expect", default="", help="count answers but a 200 holding this text as unexpected")
     args = parser.parse_args(argv)
     keys = [line.strip() for line in args.keys.read_text().splitlines() if line.strip()]
     result = asyncio.run(Load(args, keys).run())

@@ -8,6 +8,8 @@ from typing import Any
 # Issue 4 §6: what the gateway may cost.
 OVERHEAD_TARGET_MS = 1.0
 THROUGHPUT_TARGET = 0.60
+# Issue 5 §9: offline licence verification against raw Ed25519 verification.
+OFFLINE_VERIFY_TARGET = 0.50
 NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 FILES = {
     "persons": "persons",
@@ -226,6 +228,79 @@ def _gateway(results: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _licence_verification(part: dict[str, Any]) -> list[str]:
+    offline = part["offline"]
+    rates, rounds = offline["rates"], offline["rounds"]
+    lines = [
+        "## Licence verification",
+        "",
+        f"Target (issue 5 §9): offline verification of a licence JWT at ≥ {OFFLINE_VERIFY_TARGET:.0%} of the rate "
+        f"of raw Ed25519 verifications of the same library: {offline['ratio']:.0%}, "
+        f"{_verdict(offline['ratio'] >= OFFLINE_VERIFY_TARGET)}.",
+        "",
+        "A throw-away SQLite database is set up as `make run` seeds the demo (the platform CA, an e-seal for "
+        f"every department of both cities, so {offline['published_keys']} published keys, the demo licence "
+        f"types), and a social-security card is issued to one person ({_n(offline['token_bytes'])}-byte "
+        "`vc+jwt`, EdDSA). In one process, rounds of "
+        f"{offline['seconds']:.0f} s alternate between three ways of checking it ({len(rounds['raw'])} rounds "
+        "each; the median round is shown): **raw**, `Ed25519PublicKey.verify(signature, signing input)` of "
+        f"`cryptography` {offline['cryptography']} on the seal's key; **verifier**, a relying party's "
+        "`verify.Verifier` made once from the published keys and CA, with `status_from_lists` over the "
+        "issuer's two status lists fetched once — every call checks the signature, the key, the "
+        "certificate's validity at the issue time, the issuer, the validity and both statuses, while the "
+        "keys' certificates and chains to the CA and each list's signature are checked once, when first "
+        "met; **one-shot**, the module function `verify_credential` with a `status_from_lists` made for the "
+        "call, which checks the key's chain and both lists' signatures again every time.",
+        "",
+        "| Offline | Verifications/s | Of raw | Rounds |",
+        "|---|---:|---:|---|",
+    ]
+    for name, label in (("raw", "raw Ed25519"), ("verifier", "verifier (kept)"), ("one_shot", "one-shot")):
+        lines.append(f"| {label} | {_n(rates[name])} | {rates[name] / rates['raw']:.0%} | "
+                     + ", ".join(_n(r["rate"]) for r in rounds[name]) + " |")
+    http = part.get("http")
+    if http:
+        options, latency = http["options"], http["latency"]
+        many = _median_round(http["throughput"])
+        answers, product_limit = http["answers"], http["product_rate_limit"]
+        lines += [
+            "",
+            "Over HTTP, `POST /api/v1/credentials/verify` with the same licence, served by gunicorn started "
+            f"as `tongban serve` does ({options['workers']} workers × {options['threads']} threads) on "
+            "127.0.0.1, the load generator in another process on the same CPUs. Each request builds the "
+            "published keys and CA from the database, reads both status lists from it and verifies them "
+            f"({http['queries']['statements']} SQL statements, {http['queries']['writes']} a write: the "
+            "per-address rate-limit counter). The benchmark's settings raise that limit "
+            f"({_n(product_limit['requests'])} requests per {product_limit['seconds']} s in the product) out of "
+            "reach (`bench/settings.py`); every request is still counted. Latency over "
+            f"one connection ({_n(options['latency_requests'])} requests); throughput over "
+            f"{options['concurrency']} connections, {options['rounds']} runs of {options['seconds']:.0f} s "
+            "(the median run is shown).",
+            "",
+            f"| HTTP | p50, 1 connection | p99, 1 connection | Requests/s, {options['concurrency']} connections "
+            "| p50 | p99 |",
+            "|---|---:|---:|---:|---:|---:|",
+            f"| verify | {_ms(latency['p50_ms'])} | {_ms(latency['p99_ms'])} | {_n(http['throughput_median'])} | "
+            f"{_ms(many['p50_ms'])} | {_ms(many['p99_ms'])} |",
+            "",
+            f"Of the {_n(answers['made'])} requests made (warm-up, latency, throughput and the statement count), "
+            + ("every one was" if not answers["not_valid"] else f"**{_n(answers['not_valid'])} were not**")
+            + " answered 200 with the outcome `valid`; the rate limit counted "
+            f"{_n(answers['counted_by_rate_limit'])}. Throughput runs: "
+            + ", ".join(_n(r["throughput"]) for r in http["throughput"]) + " requests/s.",
+        ]
+        if "in_process" in http:
+            spent = http["in_process"]
+            lines += [
+                "",
+                f"Where a request's time goes, measured in the benchmark's own process (median of "
+                f"{_n(spent['calls'])} calls): `verify_licence_credential`, the service the API calls, takes "
+                f"{_ms(spent['verify_licence_credential_ms'])}, of which {_ms(spent['published_keys_ms'])} build the "
+                f"published keys ({offline['published_keys']} keys, each certificate parsed and converted to a JWK).",
+            ]
+    return [*lines, ""]
+
+
 def _audit(audit: dict[str, Any]) -> list[str]:
     measures = audit["measures"]
     single, batched = measures[0], measures[1]
@@ -286,5 +361,8 @@ def render(results: dict[str, Any], context: dict[str, Any]) -> str:
     lines += _registry(results)
     lines += _lookups(results)
     lines += _gateway(results)
-    lines += _audit(results["audit"])
+    if results.get("credentials"):
+        lines += _licence_verification(results["credentials"])
+    if results.get("audit"):
+        lines += _audit(results["audit"])
     return "\n".join(lines)
