@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> None:
 
     clock = time.perf_counter()
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
     actor = SystemActor(ACTOR_NAME)
     org, registry_ids, owners, regions = set_up(actor)
     districts = list(DISTRICT_CODES)

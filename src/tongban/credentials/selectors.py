@@ -8,6 +8,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
 from jwcrypto import jwk
@@ -34,12 +35,28 @@ def published_keys() -> dict[str, Any]:
 
     Each key carries its certificate chain (``x5c``: the key's certificate,
     then the root CA's), so that a verifier trusting only the platform CA can
-    check which department it belongs to.
+    check which department it belongs to. Building it parses every
+    certificate, so it is kept in the shared cache under a digest of the key
+    ids in force: a key's id is its public key's thumbprint and a key's
+    certificate never changes, so the ids name the set.
     """
-    keys = (SealKey.objects.select_related("issuer").filter(not_after__gt=timezone.now())
-            .order_by("seal_id", "use", "-created_at", "-id"))
+    in_force = SealKey.objects.filter(not_after__gt=timezone.now())
+    key_ids = sorted(in_force.values_list("key_id", flat=True))
+    cache_key = "credentials:jwks:" + hashlib.sha256("\n".join(key_ids).encode()).hexdigest()
+    cached = cache.get(cache_key)
+    if cached is None:
+        cached = _jwks(in_force)
+        cache.set(cache_key, cached, timeout=JWKS_CACHE_SECONDS)
+    return dict(cached)
+
+
+# Also bounds how long an expired key could stay in a cached set that nothing else changed.
+JWKS_CACHE_SECONDS = 300
+
+
+def _jwks(keys: QuerySet[SealKey]) -> dict[str, Any]:
     published = []
-    for key in keys:
+    for key in keys.select_related("issuer").order_by("seal_id", "use", "-created_at", "-id"):
         certificate = x509.load_pem_x509_certificate(key.certificate_pem.encode())
         public_pem = certificate.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
