@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Check for the Debian packages the test suite needs: PostgreSQL 15, chromium, a
-# CJK font (for the browser tests' Chinese pages), and npm for the front-end
-# assets. With CI=true (or TONGBAN_INSTALL_SYSTEM_DEPS=true) missing packages are
+# CJK font (for the browser tests' Chinese pages and the licence PDFs), poppler's
+# pdfsig/pdftotext and NSS's certutil (which validate the signed licence PDFs
+# independently), and npm for the front-end assets. With CI=true (or TONGBAN_INSTALL_SYSTEM_DEPS=true) missing packages are
 # installed; otherwise they are only reported, so that a developer decides.
 set -euo pipefail
 
@@ -9,7 +10,10 @@ check() {
   missing=()
   [[ -x /usr/lib/postgresql/15/bin/initdb ]] || missing+=(postgresql-15)
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
-  fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || missing+=(fonts-wqy-microhei)
+  { fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" && [[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]]; } \
+    || missing+=(fonts-wqy-microhei)
+  [[ -x /usr/bin/pdfsig && -x /usr/bin/pdftotext ]] || missing+=(poppler-utils)
+  [[ -x /usr/bin/certutil ]] || missing+=(libnss3-tools)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
   command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
 }
