@@ -8,6 +8,7 @@ and draws the seal as SVG.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 
@@ -93,33 +94,80 @@ def seal_key_certificate(
     )
 
 
-def seal_image(name: str, *, purpose: str = "电子印章") -> str:
+# The seal's red, and the words under its star.
+SEAL_RED = "#d7000f"
+SEAL_PURPOSE = "电子印章"
+
+
+@dataclass(frozen=True)
+class SealGeometry:
+    """Where the parts of a seal go on its 200 × 200 canvas (SVG coordinates: y grows downwards).
+
+    The SVG image and the seal printed on a licence PDF are drawn from the
+    same geometry, so they look alike.
+    """
+
+    centre: float
+    radius: float
+    ring_width: float
+    # The name runs clockwise along this circle, centred on its top.
+    text_radius: float
+    arc_start: float
+    arc_end: float
+    name_size: int
+    # Extra space between the name's characters, spreading a short name over the rim as on a paper seal.
+    name_spacing: float
+    star: tuple[tuple[float, float], ...]
+    purpose_y: float
+    purpose_size: int
+
+
+def seal_geometry(name: str) -> SealGeometry:
+    """Return the geometry of the seal whose rim carries ``name`` (the longer the name, the smaller)."""
+    radius, centre = 92, 100
+    star = tuple(
+        (centre + (26 if point % 2 == 0 else 10.5) * math.sin(math.pi * point / 5),
+         centre - 4 - (26 if point % 2 == 0 else 10.5) * math.cos(math.pi * point / 5))
+        for point in range(10)
+    )
+    # Characters stand a little inside the ring, and shrink so that the name fits the arc.
+    text_radius = radius - 26
+    arc_start, arc_end = math.radians(215), math.radians(-35)
+    arc_length = text_radius * (arc_start - arc_end)
+    count = max(1, len(name))
+    name_size = max(12, min(22, int(0.9 * arc_length / count)))
+    spread = 0.8 * arc_length - count * name_size
+    return SealGeometry(
+        centre=centre, radius=radius, ring_width=6, text_radius=text_radius,
+        # From lower left to lower right, over the top.
+        arc_start=arc_start, arc_end=arc_end, name_size=name_size,
+        name_spacing=round(min(name_size * 0.8, spread / (count - 1)), 2) if count > 1 and spread > 0 else 0,
+        star=star, purpose_y=centre + 52, purpose_size=16,
+    )
+
+
+def seal_image(name: str, *, purpose: str = SEAL_PURPOSE) -> str:
     """Return the seal as SVG: ``name`` along the upper rim, a star in the middle, ``purpose`` below.
 
     The layout of a Chinese official seal (公章); red on transparent, 200 × 200.
     """
-    radius, centre = 92, 100
-    # The name runs clockwise along an arc from lower left to lower right, over the top.
-    start, end = math.radians(215), math.radians(-35)
-    text_radius = radius - 22
-    x1, y1 = centre + text_radius * math.cos(start), centre - text_radius * math.sin(start)
-    x2, y2 = centre + text_radius * math.cos(end), centre - text_radius * math.sin(end)
-    star = " ".join(
-        f"{centre + (26 if point % 2 == 0 else 10.5) * math.sin(math.pi * point / 5):.2f},"
-        f"{centre - 4 - (26 if point % 2 == 0 else 10.5) * math.cos(math.pi * point / 5):.2f}"
-        for point in range(10)
-    )
-    size = max(12, min(22, int(300 / max(1, len(name)))))
+    shape = seal_geometry(name)
+    centre, text_radius = shape.centre, shape.text_radius
+    x1, y1 = centre + text_radius * math.cos(shape.arc_start), centre - text_radius * math.sin(shape.arc_start)
+    x2, y2 = centre + text_radius * math.cos(shape.arc_end), centre - text_radius * math.sin(shape.arc_end)
+    star = " ".join(f"{x:.2f},{y:.2f}" for x, y in shape.star)
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 200" width="200" height="200" '
         f'role="img" aria-label="{escape(name)}">'
-        f'<circle cx="{centre}" cy="{centre}" r="{radius}" fill="none" stroke="#d7000f" stroke-width="6"/>'
+        f'<circle cx="{centre}" cy="{centre}" r="{shape.radius}" fill="none" stroke="{SEAL_RED}" '
+        f'stroke-width="{shape.ring_width}"/>'
         f'<path id="rim" d="M {x1:.2f} {y1:.2f} A {text_radius} {text_radius} 0 1 1 {x2:.2f} {y2:.2f}" fill="none"/>'
-        f'<text fill="#d7000f" font-size="{size}" font-weight="bold" '
+        f'<text fill="{SEAL_RED}" font-size="{shape.name_size}" font-weight="bold" '
+        f'letter-spacing="{shape.name_spacing}" '
         'font-family="WenQuanYi Micro Hei, Noto Sans CJK SC, sans-serif">'
         f'<textPath href="#rim" startOffset="50%" text-anchor="middle">{escape(name)}</textPath></text>'
-        f'<polygon points="{star}" fill="#d7000f"/>'
-        f'<text x="{centre}" y="{centre + 52}" fill="#d7000f" font-size="16" text-anchor="middle" '
-        'font-family="WenQuanYi Micro Hei, Noto Sans CJK SC, sans-serif">'
+        f'<polygon points="{star}" fill="{SEAL_RED}"/>'
+        f'<text x="{centre}" y="{shape.purpose_y}" fill="{SEAL_RED}" font-size="{shape.purpose_size}" '
+        'text-anchor="middle" font-family="WenQuanYi Micro Hei, Noto Sans CJK SC, sans-serif">'
         f"{escape(purpose)}</text></svg>"
     )
