@@ -200,6 +200,11 @@ STORAGES = {
 # The largest registry file an officer may upload from the workbench (bytes).
 REGISTRY_IMPORT_MAX_BYTES = int(os.environ.get("TONGBAN_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 
+# The CJK font licence PDFs embed (a TrueType file or collection, and the font's
+# index in a collection): Debian's fonts-wqy-microhei by default.
+LICENCE_PDF_FONT = os.environ.get("TONGBAN_LICENCE_PDF_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+LICENCE_PDF_FONT_INDEX = int(os.environ.get("TONGBAN_LICENCE_PDF_FONT_INDEX", "0"))
+
 # Background tasks are rows in the database, run by ``tongban worker`` (which
 # ``tongban serve`` starts beside gunicorn): no extra server to run.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

@@ -242,11 +242,19 @@ class Share(models.Model):
     """A holder's time-limited showing of a licence (亮证): a link that discloses only the fields they picked.
 
     The link's token is a bearer secret: kept encrypted (the holder sees
-    their link again) and found by its SHA-256 digest. A share ends at
-    ``expires_at`` or when withdrawn.
+    their link again, and a PDF's QR code is drawn again from it) and found
+    by its SHA-256 digest. A share ends at ``expires_at`` or when withdrawn.
+    A ``link`` is made by the holder by hand; a ``document`` share is the one
+    a licence's PDF carries in its QR code: made by the first download, shown
+    again by later ones, it discloses every field the PDF prints.
     """
 
+    class Kind(models.TextChoices):
+        LINK = "link", pgettext_lazy("share kind", "Link")
+        DOCUMENT = "document", pgettext_lazy("share kind", "The PDF's QR code")
+
     licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="shares")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.LINK)
     token = EncryptedTextField(purpose=SHARE_TOKEN_PURPOSE)
     token_digest = models.CharField(max_length=64, unique=True)
     shown_fields = models.JSONField(default=list, blank=True)

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator, FormatChecker
 from jwcrypto import jwk
 
-from tongban.credentials import jose, sdjwt, seals, status, verify
+from tongban.credentials import jose, pdf, sdjwt, seals, status, verify
 from tongban.credentials.models import (
     CertificateAuthority,
     Licence,
@@ -67,6 +67,7 @@ __all__ = [
     "ensure_platform_ca",
     "import_licences",
     "issue_licence",
+    "licence_pdf",
     "licence_type_names",
     "licences_held_by",
     "open_share",
@@ -76,6 +77,7 @@ __all__ = [
     "rotate_seal_keys",
     "share_by_token",
     "share_licence",
+    "share_url",
     "status_list_credential",
     "suspend_licence",
     "use_licence",
@@ -707,6 +709,11 @@ def share_licence(licence: Licence, *, actor: Any, fields: Iterable[str], durati
     return share, token
 
 
+def share_url(token: str) -> str:
+    """Return the public page a share's link (or a PDF's QR code) opens: the portal's ``/v/<token>/``."""
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/v/{token}/"
+
+
 @transaction.atomic
 def withdraw_share(share: Share, *, actor: Any) -> Share:
     """End a share at once; withdrawing it again changes nothing. Raise PermissionDenied unless the holder."""
@@ -870,3 +877,89 @@ def licence_type_names(codes: Iterable[str]) -> dict[str, str]:
     wanted = {code.removeprefix(prefix): code for code in codes if str(code).startswith(prefix)}
     return {wanted[code]: name for code, name in
             LicenceType.objects.filter(code__in=wanted).values_list("code", "name")}
+
+
+# -- signed PDFs ----------------------------------------------------------------------------------
+
+# A PDF's QR code verifies until the licence expires, and for ten years at most (a licence valid until
+# revoked included): a later download makes a new code.
+DOCUMENT_SHARE_LIMIT = timedelta(days=3653)
+PDF_SIGNATURE_REASON = "电子证照签发 Electronic licence issued"
+
+
+def _document_share(licence: Licence, now: datetime) -> tuple[Share, bool]:
+    """Return the licence's open document share, or a new one; and whether it is new (the licence is locked)."""
+    share = (licence.shares.filter(kind=Share.Kind.DOCUMENT, withdrawn_at__isnull=True, expires_at__gt=now)
+             .order_by("-created_at").first())
+    if share is not None:
+        return share, False
+    until = now + DOCUMENT_SHARE_LIMIT
+    if licence.valid_until is not None:
+        until = min(until, licence.valid_until)
+    token = secrets.token_urlsafe(24)
+    # Every field the licence discloses selectively: the page shows all that the PDF prints.
+    shown = sorted(sdjwt.disclosed_names(licence.sd_jwt))
+    share = Share.objects.create(licence=licence, kind=Share.Kind.DOCUMENT, token=token,
+                                 token_digest=share_digest(token), shown_fields=shown, created_at=now,
+                                 expires_at=until)
+    return share, True
+
+
+def _printable(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _licence_document(licence: Licence, share: Share) -> pdf.LicenceDocument:
+    licence_type = licence.licence_type
+    properties = licence_type.schema.get("properties", {})
+    values = json.loads(licence.fields)
+    printed = tuple(
+        pdf.PrintedField(title=properties[name].get("title") or name, title_en=properties[name].get("x-title-en", ""),
+                         value=_printable(values[name]))
+        for name in licence_type.field_order() if name in values
+    )
+    layout = licence_type.layout or {}
+    return pdf.LicenceDocument(
+        title=layout.get("title") or licence_type.name, title_en=layout.get("title_en") or licence_type.name_en,
+        fields=printed, issuer_name=licence.issuer.name, seal_name=licence.issuer.name,
+        reference=licence.reference, licence_id=str(licence.id),
+        issued_on=timezone.localdate(licence.issued_at), valid_from=timezone.localdate(licence.valid_from),
+        valid_until=timezone.localdate(licence.valid_until) if licence.valid_until else None,
+        verify_url=share_url(share.token), landscape=layout.get("orientation") == "landscape",
+    )
+
+
+@transaction.atomic
+def licence_pdf(licence: Licence, *, actor: Any) -> bytes:
+    """Return ``licence`` as a PDF signed with its issuer's e-seal (PAdES B-B), with a QR code to verify it.
+
+    The QR code opens the public verification page of the licence's document
+    share: made by the first download (it shows every field the PDF prints
+    and ends when the licence expires, ten years at most) and reused by later
+    ones, so that every copy carries the same code; once the holder withdraws
+    it, the next download makes a new one. The signature is made by the
+    issuer's active PDF seal key through the CryptoProvider. Raise
+    PermissionDenied unless the actor holds the licence, acts for its issuer
+    or is the platform; Conflict for a revoked or expired licence or an issuer
+    without a PDF seal key; ImproperlyConfigured when the PDF font is missing.
+    """
+    if not (holds(actor, licence) or acts_for(actor, licence.issuer_id)):
+        raise PermissionDenied(_("Only the holder or the issuing department may download the licence."))
+    locked = Licence.objects.select_for_update().select_related("licence_type", "issuer").get(pk=licence.pk)
+    now = timezone.now()
+    if locked.status == Licence.Status.REVOKED:
+        raise Conflict(_("A revoked licence cannot be downloaded."))
+    if locked.valid_until is not None and locked.valid_until <= now:
+        raise Conflict(_("The licence has expired; it cannot be downloaded."))
+    key = (SealKey.objects.select_related("issuer")
+           .filter(seal__department_id=locked.issuer_id, use=SealKey.Use.PDF, retired_at__isnull=True).first())
+    if key is None:
+        raise Conflict(_("The department has no e-seal to sign with."))
+    share, created = _document_share(locked, now)
+    signer = pdf.ProviderSigner(provider=get_crypto_provider(), handle=key.key_handle, purpose=SEAL_PURPOSE,
+                                certificate_pem=key.certificate_pem, chain_pem=key.issuer.certificate_pem)
+    document = pdf.sign(pdf.render(_licence_document(locked, share)), signer=signer, reason=PDF_SIGNATURE_REASON)
+    audit.record("credentials.licence.pdf_downloaded", actor=actor, target=f"licence:{locked.id}",
+                 details={"share": share.pk, "share_created": created, "key": key.key_id,
+                          "expires_at": share.expires_at.isoformat()})
+    return document
