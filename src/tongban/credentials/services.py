@@ -753,6 +753,8 @@ class SharedLicence:
     issuer_name: str
     fields: list[SharedField]
     expires_at: datetime
+    # A link the holder made, or the QR code of the licence's PDF (``Share.Kind``).
+    kind: str = Share.Kind.LINK
 
 
 @transaction.atomic
@@ -770,7 +772,7 @@ def open_share(token: str, *, actor: Any = None) -> SharedLicence | None:
     licence, now = share.licence, timezone.now()
     if not share.is_open(now):
         return SharedLicence(outcome="share_ended", licence_type=licence.licence_type, issuer_name="", fields=[],
-                             expires_at=share.expires_at)
+                             expires_at=share.expires_at, kind=share.kind)
     presentation = sdjwt.present(licence.sd_jwt, share.shown_fields)
     verdict = sdjwt.verify(presentation, jwks=published_keys(), trusted_ca_pem=ca_certificates_pem(), at=now)
     outcome = verdict.outcome
@@ -786,7 +788,7 @@ def open_share(token: str, *, actor: Any = None) -> SharedLicence | None:
     audit.record("credentials.licence.share_opened", actor=actor, target=f"licence:{licence.id}",
                  details={"share": share.pk, "outcome": outcome})
     return SharedLicence(outcome=outcome, licence_type=licence.licence_type, issuer_name=verdict.issuer_name,
-                         fields=fields, expires_at=share.expires_at)
+                         fields=fields, expires_at=share.expires_at, kind=share.kind)
 
 
 # -- reuse by cases (一证通用) ----------------------------------------------------------------------

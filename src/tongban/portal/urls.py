@@ -12,6 +12,7 @@ urlpatterns = [
     path("me/delegations/<int:pk>/revoke/", views.revoke_delegation, name="revoke_delegation"),
     path("me/licences/", views.wallet, name="wallet"),
     path("me/licences/<uuid:licence_id>/", views.licence_detail, name="licence"),
+    path("me/licences/<uuid:licence_id>/pdf/", views.licence_pdf, name="licence_pdf"),
     path("me/licences/<uuid:licence_id>/share/", views.share_licence, name="share_licence"),
     path("me/licences/<uuid:licence_id>/shares/<int:share_id>/withdraw/", views.withdraw_share,
          name="withdraw_share"),

@@ -183,10 +183,27 @@ def licence_detail(request: HttpRequest, licence_id: uuid.UUID) -> HttpResponse:
                    for name in licence.licence_type.disclosable]
     now = timezone.now()
     shares = [(share, share.is_open(now), _share_url(request, share.token)) for share in licence.shares.all()]
+    printable = licence.status != licence.Status.REVOKED and (licence.valid_until is None or licence.valid_until > now)
     return render(request, "portal/licence.html", {
-        "licence": licence, "fields": fields, "disclosable": disclosable, "shares": shares,
+        "licence": licence, "fields": fields, "disclosable": disclosable, "shares": shares, "printable": printable,
         "durations": [("10m", _("10 minutes")), ("1h", _("1 hour")), ("1d", _("1 day")), ("7d", _("7 days"))],
     })
+
+
+@login_required
+def licence_pdf(request: HttpRequest, licence_id: uuid.UUID) -> HttpResponse:
+    """Download the held licence as a PDF signed with the issuer's e-seal, its QR code opening its verification page."""
+    licence = _held_licence(request, licence_id)
+    try:
+        document = credentials.licence_pdf(licence, actor=request.user)
+    except Problem as problem:
+        messages.error(request, problem.detail)
+        return redirect("portal:licence", licence_id=licence.pk)
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{licence.licence_type.code}-{licence.pk}.pdf"'
+    # Personal data: neither shared caches nor the browser's cache keep it.
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
