@@ -1,5 +1,6 @@
 """The wallet in headless chromium: a citizen shows a licence with one chosen field, and whoever opens the link
-sees the verdict and that field, nothing more."""
+sees the verdict and that field, nothing more; a citizen downloads the signed PDF, whose QR code is one of
+their links."""
 
 from __future__ import annotations
 
@@ -90,4 +91,41 @@ def test_a_citizen_shows_one_chosen_field_and_the_link_shows_the_verdict_and_onl
     gone.goto(link)
     expect(gone.get_by_role("status")).to_contain_text("此链接已不再出示证照")
     gone_context.close()
+    assert not csp_violations(console_errors)
+
+
+def test_a_citizen_downloads_the_signed_pdf_and_its_qr_code_is_listed_with_their_links(
+    page, browser, live_server, married_citizen, console_errors,
+):
+    base = live_server.url
+    page.goto(f"{base}/account/sign-in/")
+    page.get_by_label("用户名").fill("browser-citizen")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="我的证照").click()
+    page.get_by_role("link", name="结婚证").click()
+
+    # the holder downloads the PDF: a file, not a page
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="下载 PDF").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("marriage-certificate-")
+    assert download.suggested_filename.endswith(".pdf")
+    with open(download.path(), "rb") as document:
+        assert document.read(5) == b"%PDF-"
+
+    # back on the licence page, the PDF's QR code is one of the holder's links
+    page.reload()
+    row = page.locator("tr", has_text="PDF 上的二维码")
+    expect(row).to_contain_text("PDF 上印出的全部内容")
+    link = row.locator("a.share-link").get_attribute("href")
+    assert link and "/v/" in link
+
+    # whoever scans it sees the verdict and everything the PDF prints
+    visitor_context = new_context(browser, base)
+    visitor = visitor_context.new_page()
+    visitor.goto(link)
+    expect(visitor.get_by_role("status")).to_contain_text("有效：由颁证部门签发")
+    expect(visitor.locator("dl.fields")).to_contain_text(married_citizen["spouse"]["name"])
+    visitor_context.close()
     assert not csp_violations(console_errors)
