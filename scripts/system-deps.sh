@@ -2,7 +2,8 @@
 # Check for the Debian packages the test suite needs: PostgreSQL 15, chromium, a
 # CJK font (for the browser tests' Chinese pages and the licence PDFs), poppler's
 # pdfsig/pdftotext and NSS's certutil (which validate the signed licence PDFs
-# independently), and npm for the front-end assets. With CI=true (or TONGBAN_INSTALL_SYSTEM_DEPS=true) missing packages are
+# independently), zbar's zbarimg (which scans their QR codes), and npm for the
+# front-end assets. With CI=true (or TONGBAN_INSTALL_SYSTEM_DEPS=true) missing packages are
 # installed; otherwise they are only reported, so that a developer decides.
 set -euo pipefail
 
@@ -14,6 +15,7 @@ check() {
     || missing+=(fonts-wqy-microhei)
   [[ -x /usr/bin/pdfsig && -x /usr/bin/pdftotext ]] || missing+=(poppler-utils)
   [[ -x /usr/bin/certutil ]] || missing+=(libnss3-tools)
+  [[ -x /usr/bin/zbarimg ]] || missing+=(zbar-tools)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
   command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
 }
