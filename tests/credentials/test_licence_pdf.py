@@ -249,11 +249,16 @@ def test_a_revoked_or_expired_licence_is_not_rendered_and_nothing_changes(marrie
     assert not Share.objects.exists() and AuditRecord.objects.count() == audits
 
 
-def test_a_missing_font_says_what_to_install_and_changes_nothing(married_holder, settings):
+@pytest.mark.parametrize(("font", "message"), [("missing", "install Debian's fonts-wqy-microhei"),
+                                               ("not a font", "cannot be used")])
+def test_a_missing_or_broken_font_says_so_and_changes_nothing(married_holder, settings, tmp_path, font, message):
     account, licence, _officer = married_holder
-    settings.LICENCE_PDF_FONT = "/nonexistent/wqy-microhei.ttc"
+    path = tmp_path / "font.ttc"
+    if font == "not a font":
+        path.write_bytes(b"not a TrueType font")
+    settings.LICENCE_PDF_FONT = str(path)
     audits = AuditRecord.objects.count()
-    with pytest.raises(ImproperlyConfigured, match="fonts-wqy-microhei"):
+    with pytest.raises(ImproperlyConfigured, match=message):
         credentials.licence_pdf(licence, actor=account)
     assert not Share.objects.exists() and AuditRecord.objects.count() == audits
 
