@@ -32,7 +32,7 @@ from tongban.kernel.problems import Conflict, PermissionDenied
 
 pytestmark = pytest.mark.django_db
 
-POPPLER = ("pdfsig", "pdftotext", "pdftoppm", "certutil", "zbarimg")
+POPPLER = ("pdfsig", "pdftotext", "pdftoppm", "pdffonts", "certutil", "zbarimg")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -146,6 +146,17 @@ def test_the_page_prints_the_fields_in_order_with_titles_issuer_dates_and_id(mar
     positions = [text.index(title) for title in ("结婚证字号", "持证人", "身份证件号", "配偶姓名", "配偶身份证件号",
                                                 "登记日期")]
     assert positions == sorted(positions)
+
+
+def test_every_font_is_embedded_so_the_page_prints_the_same_anywhere(married_holder, tmp_path):
+    account, licence, _officer = married_holder
+    path = tmp_path / "fonts.pdf"
+    path.write_bytes(credentials.licence_pdf(licence, actor=account))
+    listing = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    fonts = [line.split() for line in listing.splitlines()[2:]]
+    assert fonts, listing
+    # name, type…, encoding, then "emb sub uni" and the object id
+    assert all(columns[-5:-2] == ["yes", "yes", "yes"] for columns in fonts), listing
 
 
 def scan_qr_codes(document: bytes, tmp_path: Path) -> list[str]:

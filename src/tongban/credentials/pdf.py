@@ -387,6 +387,7 @@ def _fields_table(document: LicenceDocument, font: str, width: float, height: fl
         table = Table(_field_rows(document.fields, font), colWidths=[label_width, width - label_width],
                       splitInRow=1)
         table.setStyle(TableStyle([
+            ("FONTNAME", (0, 0), (-1, -1), font),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
             ("LEFTPADDING", (0, 0), (-1, -1), 6),
@@ -447,6 +448,8 @@ def render(document: LicenceDocument) -> bytes:
         buffer, pagesize=page_size, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=TOP, bottomMargin=BOTTOM,
         title=f"{document.title} {document.title_en}".strip(), author=document.issuer_name,
         subject=f"urn:uuid:{document.licence_id}", creator="Tongban", lang="zh-CN",
+        # Every page starts in the embedded font, so the file names no font it does not embed.
+        initialFontName=font,
     )
     template.addPageTemplates([PageTemplate(id="first", frames=[first], onPage=first_page),
                                PageTemplate(id="later", frames=[later], onPage=later_page)])
