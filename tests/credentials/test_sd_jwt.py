@@ -54,7 +54,7 @@ def test_only_the_chosen_disclosable_fields_are_shown(licence):
     # then the verifier sees the always-visible fields and the address, and nothing of the rest
     assert verdict.outcome == "valid", verdict.reason
     assert verdict.issuer_name == licence.issuer.name
-    fields = set(verdict.claims) - {"iss", "issuer_name", "vct", "jti", "iat", "nbf", "licence_type"}
+    fields = set(verdict.claims) - {"iss", "issuer_name", "vct", "jti", "iat", "nbf", "licence_type", "status"}
     assert fields == ALWAYS_SHOWN | {"address"}
     assert "杭州市西湖区文三路" in verdict.claims["address"]
     for hidden in ("软件开发", "100万元人民币"):

@@ -63,21 +63,28 @@ def jwks(request: HttpRequest) -> dict[str, Any]:
 VC_JWT = "application/vc+jwt"
 
 
+TOKEN_STATUS_LIST = "application/statuslist+jwt"
+
+
 @router.get(
-    "/status/{issuer_uscc}/{purpose}", auth=None, summary="An issuer's status list (Bitstring Status List)",
-    description="The signed `BitstringStatusListCredential` (`application/vc+jwt`) of the department with "
-                "the unified social credit code `issuer_uscc`, for `purpose` `revocation` or `suspension`: bit "
-                "`statusListIndex` of a licence is set while it is revoked (suspended). Holds no personal data; "
-                "verifiers cache it for its `ttl`.",
+    "/status/{issuer_uscc}/{purpose}", auth=None, summary="An issuer's status list",
+    description="The signed status lists of the department with the unified social credit code `issuer_uscc`. "
+                "For `purpose` `revocation` or `suspension`, a W3C `BitstringStatusListCredential` "
+                "(`application/vc+jwt`): bit `statusListIndex` of a licence is set while it is revoked "
+                "(suspended). For `token`, an IETF Token Status List (`application/statuslist+jwt`, two bits "
+                "per licence: 0 valid, 1 revoked, 2 suspended) that the `status.status_list` claim of a "
+                "licence's SD-JWT VC points to. Holds no personal data; verifiers cache it for its `ttl`.",
     response={404: ProblemOut},
     openapi_extra={"responses": {200: {"description": "The signed status list",
-                                       "content": {VC_JWT: {"schema": {"type": "string"}}}}}},
+                                       "content": {VC_JWT: {"schema": {"type": "string"}},
+                                                   TOKEN_STATUS_LIST: {"schema": {"type": "string"}}}}}},
 )
 def status_list(request: HttpRequest, issuer_uscc: str, purpose: str) -> HttpResponse:
     credential = services.status_list_credential(issuer_uscc, purpose)
     if credential is None:
         raise NotFound(_("This issuer publishes no such status list."))
-    response = HttpResponse(credential, content_type=VC_JWT)
+    media_type = TOKEN_STATUS_LIST if purpose == services.TOKEN_STATUS_PURPOSE else VC_JWT
+    response = HttpResponse(credential, content_type=media_type)
     response["Cache-Control"] = f"public, max-age={services.STATUS_LIST_TTL_SECONDS}"
     return response
 

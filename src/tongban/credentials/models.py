@@ -209,11 +209,12 @@ class Licence(models.Model):
 
 
 class StatusList(models.Model):
-    """One issuer's published status list for one purpose (W3C Bitstring Status List).
+    """One issuer's published status list for one purpose.
 
     Each licence has one position (``Licence.status_index``) in its issuer's
-    lists; a set bit means revoked (``revocation``) or suspended
-    (``suspension``). ``credential`` is the signed list as verifiers fetch it,
+    lists. In the W3C Bitstring Status Lists a set bit means revoked
+    (``revocation``) or suspended (``suspension``); the IETF Token Status List
+    (``token``) holds both, two bits per licence, for SD-JWT VCs. ``credential`` is the signed list as verifiers fetch it,
     re-signed in the transaction of every status change, so that serving it
     costs nothing. ``next_index`` on the revocation list hands out positions.
     """
@@ -221,6 +222,8 @@ class StatusList(models.Model):
     class Purpose(models.TextChoices):
         REVOCATION = "revocation", pgettext_lazy("status list", "Revocation")
         SUSPENSION = "suspension", pgettext_lazy("status list", "Suspension")
+        # The IETF Token Status List an SD-JWT VC's ``status`` claim points to (both statuses, two bits each).
+        TOKEN = "token", pgettext_lazy("status list", "Token Status List")
 
     issuer = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="status_lists")
     purpose = models.CharField(max_length=12, choices=Purpose.choices)

@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from tongban.credentials.jose import b64url, b64url_decode, sign_jwt
 from tongban.credentials.models import SealKey
-from tongban.credentials.verify import Verdict, verified_jws
+from tongban.credentials.verify import StatusUnknown, Verdict, verified_jws
 
 MEDIA_TYPE = "dc+sd-jwt"
 DIGEST_ALGORITHM = "sha-256"
@@ -78,12 +78,15 @@ def disclosed_names(sd_jwt: str) -> list[str]:
 
 
 def verify(presentation: str, *, jwks: Mapping[str, Any], trusted_ca_pem: str,
-           at: datetime | None = None) -> Verdict:
+           at: datetime | None = None, status_of: Callable[[Mapping[str, Any]], str | None] | None = None) -> Verdict:
     """Verify a presentation offline; the verdict's claims hold the visible and the disclosed fields only.
 
     Forged when the JWT does not verify (as ``verify.verified_jws``), a
     disclosure is not among the signed digests or repeats, or it names a
-    field the JWT shows openly. A key-binding JWT is not expected.
+    field the JWT shows openly. A key-binding JWT is not expected. With
+    ``status_of`` (``verify.token_status_from_lists``), a valid presentation
+    is also checked against its issuer's Token Status List: revoked,
+    suspended, or ``status_unknown`` when the list cannot be trusted.
     """
     at = at or datetime.now(UTC)
     parts = presentation.split(SEPARATOR) if isinstance(presentation, str) else []
@@ -116,4 +119,11 @@ def verify(presentation: str, *, jwks: Mapping[str, Any], trusted_ca_pem: str,
     starts = signed.get("nbf")
     if isinstance(starts, int) and at < datetime.fromtimestamp(starts, UTC):
         return Verdict("not_yet_valid", "", claims, issuer_name)
+    if status_of is not None:
+        try:
+            found = status_of(signed)
+        except StatusUnknown as unknown:
+            return Verdict("status_unknown", str(unknown), claims, issuer_name)
+        if found in ("revoked", "suspended"):
+            return Verdict(found, "", claims, issuer_name)
     return Verdict("valid", "", claims, issuer_name)

@@ -58,6 +58,8 @@ from tongban.registries.models import LegalEntity, Person
 __all__ = [
     "CA_NAME",
     "SHARE_DURATIONS",
+    "STATUS_LIST_TTL_SECONDS",
+    "TOKEN_STATUS_PURPOSE",
     "LicenceUse",
     "SharedLicence",
     "active_authority",
@@ -272,6 +274,10 @@ def define_licence_type(
 # Officers who may sign licences for their department; department systems sign for their own.
 ISSUING_ROLES = (Role.REVIEWER, Role.DEPARTMENT_ADMIN)
 STATUS_PURPOSES = tuple(StatusList.Purpose.values)
+# The W3C Bitstring Status Lists a vc+jwt's credentialStatus names (the token list is for SD-JWT VCs).
+BITSTRING_PURPOSES = (StatusList.Purpose.REVOCATION, StatusList.Purpose.SUSPENSION)
+TOKEN_STATUS_PURPOSE = StatusList.Purpose.TOKEN.value
+TOKEN_STATUS_MEDIA_TYPE = "statuslist+jwt"
 # How long verifiers may cache a status list before fetching it again.
 STATUS_LIST_TTL_SECONDS = 300
 
@@ -316,7 +322,7 @@ def status_list_url(issuer: Department, purpose: str) -> str:
 
 def _status_entries(issuer: Department, index: int) -> list[dict[str, str]]:
     entries = []
-    for purpose in STATUS_PURPOSES:
+    for purpose in BITSTRING_PURPOSES:
         url = status_list_url(issuer, purpose)
         entries.append({"id": f"{url}#{index}", "type": "BitstringStatusListEntry", "statusPurpose": purpose,
                         "statusListIndex": str(index), "statusListCredential": url})
@@ -355,6 +361,9 @@ def _sd_jwt_claims(licence: Licence) -> dict[str, Any]:
         "iat": int(licence.issued_at.timestamp()),
         "nbf": int(licence.valid_from.timestamp()),
         "licence_type": licence.licence_type.code,
+        # Where an offline verifier reads whether it is revoked or suspended (IETF Token Status List).
+        "status": {"status_list": {"idx": licence.status_index,
+                                   "uri": status_list_url(licence.issuer, StatusList.Purpose.TOKEN)}},
     }
     if licence.valid_until is not None:
         claims["exp"] = int(licence.valid_until.timestamp())
@@ -378,6 +387,9 @@ def _status_lists(issuer: Department) -> dict[str, StatusList]:
 
 def _sign_status_list(status_list: StatusList, key: SealKey, length: int) -> None:
     """Re-sign ``status_list`` from the licences' statuses now (inside the caller's transaction)."""
+    if status_list.purpose == StatusList.Purpose.TOKEN:
+        _sign_token_status_list(status_list, key, length)
+        return
     wanted = Licence.Status.REVOKED if status_list.purpose == StatusList.Purpose.REVOCATION \
         else Licence.Status.SUSPENDED
     positions = Licence.objects.filter(issuer=status_list.issuer, status=wanted).values_list("status_index",
@@ -397,6 +409,28 @@ def _sign_status_list(status_list: StatusList, key: SealKey, length: int) -> Non
         "iat": int(now.timestamp()),
     }
     status_list.credential = jose.sign_jwt(credential, key=key)
+    status_list.updated_at = now
+    status_list.save(update_fields=["credential", "updated_at"])
+
+
+def _sign_token_status_list(status_list: StatusList, key: SealKey, length: int) -> None:
+    """Re-sign the issuer's Token Status List (draft-ietf-oauth-status-list): both statuses, two bits each."""
+    codes: dict[str, int] = {Licence.Status.REVOKED: status.TOKEN_INVALID,
+                             Licence.Status.SUSPENDED: status.TOKEN_SUSPENDED}
+    statuses = dict(
+        (index, codes[value]) for index, value in
+        Licence.objects.filter(issuer=status_list.issuer, status__in=list(codes)).values_list("status_index", "status")
+    )
+    now = timezone.now()
+    payload = {
+        "sub": status_list_url(status_list.issuer, status_list.purpose),
+        "iss": _issuer_id(status_list.issuer),
+        "issuer_name": status_list.issuer.name,
+        "iat": int(now.timestamp()),
+        "ttl": STATUS_LIST_TTL_SECONDS,
+        "status_list": {"bits": status.TOKEN_BITS, "lst": status.encode_token_list(statuses, length=length)},
+    }
+    status_list.credential = jose.sign_jwt(payload, key=key, media_type=TOKEN_STATUS_MEDIA_TYPE)
     status_list.updated_at = now
     status_list.save(update_fields=["credential", "updated_at"])
 
@@ -443,9 +477,9 @@ def _sign_and_save(licence_type: LicenceType, holder: Person | LegalEntity, fiel
     revocation = lists[StatusList.Purpose.REVOCATION]
     licence.status_index = revocation.next_index
     StatusList.objects.filter(pk=revocation.pk).update(next_index=revocation.next_index + 1)
-    # The lists are signed when they are new and grow by 131,072 positions when the last is handed out.
-    if not revocation.credential or licence.status_index % status.MINIMUM_BITS == 0:
-        for status_list in lists.values():
+    # A list is signed when it is new and grows by 131,072 positions when the last is handed out.
+    for status_list in lists.values():
+        if not status_list.credential or licence.status_index % status.MINIMUM_BITS == 0:
             _sign_status_list(status_list, key, length=licence.status_index + 1)
     clean = json.loads(json.dumps(dict(fields), ensure_ascii=False))
     licence.fields = json.dumps(clean, ensure_ascii=False, sort_keys=True)
@@ -551,6 +585,16 @@ def reinstate_licence(licence: Licence, *, actor: Any, reason: str) -> Licence:
 # -- verification ---------------------------------------------------------------------------------
 
 
+def _fetch_status_list(url: str) -> str:
+    """Return the signed status list published at ``url``, read from the database; raise ValueError if none."""
+    prefix = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/api/v1/credentials/status/"
+    issuer_uscc, _, purpose = str(url).removeprefix(prefix).partition("/")
+    credential = status_list_credential(issuer_uscc, purpose) if str(url).startswith(prefix) else None
+    if credential is None:
+        raise ValueError("not a status list of this platform")
+    return credential
+
+
 def verify_licence_credential(token: str, *, at: datetime | None = None) -> verify.Verdict:
     """Verify a licence credential against this platform's keys, CA and status lists; return the verdict.
 
@@ -559,16 +603,7 @@ def verify_licence_credential(token: str, *, at: datetime | None = None) -> veri
     database rather than fetched. Writes nothing.
     """
     jwks, trusted_ca_pem = published_keys(), ca_certificates_pem()
-    prefix = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/api/v1/credentials/status/"
-
-    def fetch(url: str) -> str:
-        issuer_uscc, _, purpose = str(url).removeprefix(prefix).partition("/")
-        credential = status_list_credential(issuer_uscc, purpose) if str(url).startswith(prefix) else None
-        if credential is None:
-            raise ValueError("not a status list of this platform")
-        return credential
-
-    status_of = verify.status_from_lists(fetch, jwks=jwks, trusted_ca_pem=trusted_ca_pem, at=at)
+    status_of = verify.status_from_lists(_fetch_status_list, jwks=jwks, trusted_ca_pem=trusted_ca_pem, at=at)
     return verify.verify_credential(str(token or "").strip(), jwks=jwks, trusted_ca_pem=trusted_ca_pem, at=at,
                                     status_of=status_of)
 
@@ -762,8 +797,9 @@ def open_share(token: str, *, actor: Any = None) -> SharedLicence | None:
     """Verify what the share ``token`` shows and return it; None for a token that names no share.
 
     The holder's SD-JWT is presented with the share's fields only and
-    verified like any relying party would (published keys, the CA); the
-    licence's status comes from the issuer's records. Each opening of an open
+    verified like any relying party would (published keys, the CA, the
+    issuer's Token Status List), and the licence's status is also taken from
+    the issuer's records. Each opening of an open
     share is audited, as it discloses personal data.
     """
     share = share_by_token(token)
@@ -774,7 +810,15 @@ def open_share(token: str, *, actor: Any = None) -> SharedLicence | None:
         return SharedLicence(outcome="share_ended", licence_type=licence.licence_type, issuer_name="", fields=[],
                              expires_at=share.expires_at, kind=share.kind)
     presentation = sdjwt.present(licence.sd_jwt, share.shown_fields)
-    verdict = sdjwt.verify(presentation, jwks=published_keys(), trusted_ca_pem=ca_certificates_pem(), at=now)
+    jwks, trusted_ca_pem = published_keys(), ca_certificates_pem()
+    token_status = verify.token_status_from_lists(_fetch_status_list, jwks=jwks, trusted_ca_pem=trusted_ca_pem,
+                                                  at=now)
+
+    def status_of(claims: Mapping[str, Any]) -> str | None:
+        # Licences issued before SD-JWT VCs carried a status claim rely on the records below.
+        return token_status(claims) if "status" in claims else None
+
+    verdict = sdjwt.verify(presentation, jwks=jwks, trusted_ca_pem=trusted_ca_pem, at=now, status_of=status_of)
     outcome = verdict.outcome
     if outcome == "valid" and licence.status != Licence.Status.VALID:
         outcome = licence.status

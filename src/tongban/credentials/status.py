@@ -51,3 +51,49 @@ def bit_of(bitstring: bytes, position: int) -> bool:
 def bit_at(encoded_list: str, position: int) -> bool:
     """Return whether ``position`` is set in an ``encodedList``; raise ValueError for a malformed list."""
     return bit_of(decode_list(encoded_list), position)
+
+
+# -- IETF Token Status List (draft-ietf-oauth-status-list) -----------------------------------------
+#
+# The list an SD-JWT VC's ``status.status_list`` claim points to: ``bits`` bits
+# per token, the status at index 0 in the least significant bits of the first
+# byte, the bytes DEFLATE-compressed in the ZLIB format and base64url-encoded
+# (``lst``). Two bits: 0 valid, 1 invalid (revoked), 2 suspended.
+
+TOKEN_BITS = 2
+TOKEN_VALID, TOKEN_INVALID, TOKEN_SUSPENDED = 0, 1, 2
+
+
+def encode_token_list(statuses: dict[int, int], *, length: int = 0, bits: int = TOKEN_BITS) -> str:
+    """Return the ``lst`` of a Token Status List with ``statuses`` (index: status), the rest valid.
+
+    At least ``MINIMUM_BITS`` entries long, as the Bitstring lists are, so
+    that the list's size says nothing about one token.
+    """
+    needed = max(length, (max(statuses) + 1) if statuses else 0)
+    entries = max(MINIMUM_BITS, -(-needed // MINIMUM_BITS) * MINIMUM_BITS)
+    per_byte = 8 // bits
+    data = bytearray(entries // per_byte)
+    for index, value in statuses.items():
+        if not 0 <= value < (1 << bits):
+            raise ValueError(f"status {value} does not fit in {bits} bits")
+        data[index // per_byte] |= value << ((index % per_byte) * bits)
+    return base64.urlsafe_b64encode(zlib.compress(bytes(data), 9)).rstrip(b"=").decode("ascii")
+
+
+def decode_token_list(lst: str) -> bytes:
+    """Return the bytes a Token Status List's ``lst`` encodes; raise ValueError for a malformed list."""
+    try:
+        return zlib.decompress(base64.urlsafe_b64decode(lst + "=" * (-len(lst) % 4)))
+    except (zlib.error, binascii.Error, TypeError) as error:
+        raise ValueError("the list does not decompress") from error
+
+
+def token_status(data: bytes, index: int, *, bits: int = TOKEN_BITS) -> int:
+    """Return the status at ``index`` of a decoded Token Status List; raise ValueError outside the list."""
+    if bits not in (1, 2, 4, 8):
+        raise ValueError("a status takes 1, 2, 4 or 8 bits")
+    per_byte = 8 // bits
+    if not 0 <= index < len(data) * per_byte:
+        raise ValueError("the index is outside the list")
+    return (data[index // per_byte] >> ((index % per_byte) * bits)) & ((1 << bits) - 1)

@@ -28,7 +28,15 @@ from jwcrypto import jwk
 from jwcrypto.common import JWException
 
 from tongban.credentials.jose import MEDIA_TYPE, b64url_decode
-from tongban.credentials.status import bit_of, decode_list
+from tongban.credentials.status import (
+    TOKEN_INVALID,
+    TOKEN_SUSPENDED,
+    TOKEN_VALID,
+    bit_of,
+    decode_list,
+    decode_token_list,
+    token_status,
+)
 
 ALLOWED_ALGORITHMS = ("EdDSA", "ES256")
 
@@ -344,5 +352,66 @@ def status_from_lists(
             if is_set and purpose == "suspension":
                 found = "suspended"
         return found
+
+    return status_of
+
+
+TOKEN_STATUS_MEDIA_TYPE = "statuslist+jwt"
+_TOKEN_STATUSES = {TOKEN_VALID: None, TOKEN_INVALID: "revoked", TOKEN_SUSPENDED: "suspended"}
+
+
+def token_status_from_lists(
+    fetch: Callable[[str], str], *, jwks: Mapping[str, Any], trusted_ca_pem: str, at: datetime | None = None,
+) -> Callable[[Mapping[str, Any]], str | None]:
+    """Return a ``status_of`` for SD-JWT VCs that reads their IETF Token Status List.
+
+    The claims' ``status.status_list`` names the list (``uri``) and the
+    token's index (``idx``). ``fetch(uri)`` returns the signed list
+    (``statuslist+jwt``); it must verify with the same keys and CA, be the list
+    at ``uri`` (its ``sub``), come from the token's issuer and be current
+    (``exp``, when it has one). Return ``"revoked"``, ``"suspended"`` or None;
+    raise StatusUnknown when the list cannot be fetched, trusted or read, or
+    the claims name no list.
+    """
+    verifier = Verifier(jwks=jwks, trusted_ca_pem=trusted_ca_pem)
+    decoded: dict[str, tuple[str, dict[str, Any], bytes]] = {}  # by URI: the list as fetched, its claims, bytes
+
+    def status_of(claims: Mapping[str, Any]) -> str | None:
+        status_claim = claims.get("status")
+        reference = status_claim.get("status_list") if isinstance(status_claim, dict) else None
+        if not isinstance(reference, dict) or not isinstance(reference.get("uri"), str) \
+                or not isinstance(reference.get("idx"), int):
+            raise StatusUnknown("the token names no status list")
+        uri, index = reference["uri"], reference["idx"]
+        try:
+            token = fetch(uri)
+        except (OSError, ValueError) as error:
+            raise StatusUnknown("the token status list could not be fetched") from error
+        known = decoded.get(uri)
+        if known is None or known[0] != token:
+            verified = verifier.verified_jws(token, media_type=TOKEN_STATUS_MEDIA_TYPE)
+            if isinstance(verified, Verdict):
+                raise StatusUnknown(f"the token status list does not verify ({verified.reason})")
+            listed = verified[0]
+            body = listed.get("status_list")
+            body = body if isinstance(body, dict) else {}
+            try:
+                data = decode_token_list(str(body.get("lst", "")))
+            except ValueError as error:
+                raise StatusUnknown("the token status list does not decompress") from error
+            known = decoded[uri] = (token, listed, data)
+        _token, listed, data = known
+        if listed.get("sub") != uri or listed.get("iss") != claims.get("iss"):
+            raise StatusUnknown("the token status list is not the issuer's list at its address")
+        expires = listed.get("exp")
+        if isinstance(expires, int) and (at or datetime.now(UTC)) >= datetime.fromtimestamp(expires, UTC):
+            raise StatusUnknown("the token status list has expired")
+        try:
+            value = token_status(data, index, bits=int(listed["status_list"].get("bits", 0)))
+        except (ValueError, TypeError) as error:
+            raise StatusUnknown("the token status list does not cover the token") from error
+        if value not in _TOKEN_STATUSES:
+            raise StatusUnknown(f"the token status list holds an unknown status {value}")
+        return _TOKEN_STATUSES[value]
 
     return status_of
