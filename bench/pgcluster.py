@@ -58,7 +58,10 @@ def throwaway_cluster(directory: Path) -> Iterator[str]:
     if os.getuid() == 0:
         # As root the script runs postgres as the postgres user, who must reach
         # the directory; a temporary work directory is private (0700) otherwise.
-        directory.parent.chmod(directory.parent.stat().st_mode | 0o011)
+        # Let others traverse (not list) the work directory and the database's
+        # directory in it (``<workdir>/postgresql/cluster``).
+        for path in (directory.parent, directory.parent.parent):
+            path.chmod(path.stat().st_mode | 0o011)
     env = {**os.environ, "TONGBAN_PG_TEST_DIR": str(directory), "TONGBAN_PG_TEST_PORT": str(free_port())}
     try:
         _script("fresh", env)
