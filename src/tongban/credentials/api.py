@@ -1,16 +1,20 @@
 """Credentials API: what relying parties need to verify licences, public by design.
 
 The platform's root CA certificates and the seal keys' JWKS hold no personal
-data; verifiers fetch and cache them to check signatures offline.
+data; verifiers fetch and cache them to check signatures offline. Issuing
+departments' systems (client-credentials tokens) and officers issue licences
+and change their status here.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from tongban.credentials import services
 from tongban.kernel import ratelimit
@@ -123,3 +127,89 @@ def verify_credential(request: HttpRequest, body: VerifyIn) -> VerdictOut:
         licence_type=(subject or {}).get("licenceType"), valid_from=claims.get("validFrom"),
         valid_until=claims.get("validUntil"), subject=subject,
     )
+
+
+# -- issuing departments ----------------------------------------------------------------------------
+
+
+class IssueIn(Schema):
+    licence_type: str = Field(..., max_length=80, description="The licence type's code, e.g. `business-licence`.")
+    holder: str = Field(..., max_length=40, description="The holder's citizen ID number or unified social credit code.")
+    fields: dict[str, Any] = Field(..., description="The licence's fields, as the type's JSON Schema defines them.")
+    issuer: str | None = Field(None, max_length=18, description="The issuing department's unified social credit "
+                                                                "code; a department system's own by default.")
+    valid_from: datetime | None = Field(None, description="When the licence starts to be valid (now by default).")
+    reference: str = Field("", max_length=200, description="A case number or an old system's number: a licence "
+                                                           "of the type is issued once per reference.")
+
+
+class LicenceOut(Schema):
+    """An issued licence as its issuer sees it, with the signed credential and the SD-JWT VC to hand over."""
+
+    id: UUID
+    licence_type: str
+    issuer: str
+    issued_at: datetime
+    valid_from: datetime
+    valid_until: datetime | None
+    status: str
+    reference: str
+    credential: str
+    sd_jwt: str
+
+
+class ReasonIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=500)
+
+
+def _licence_out(licence: Any) -> LicenceOut:
+    return LicenceOut(
+        id=licence.id, licence_type=licence.licence_type.code, issuer=licence.issuer.uscc,
+        issued_at=licence.issued_at, valid_from=licence.valid_from, valid_until=licence.valid_until,
+        status=licence.status, reference=licence.reference, credential=licence.credential, sd_jwt=licence.sd_jwt,
+    )
+
+
+def _issued(request: HttpRequest, licence_id: UUID) -> Any:
+    licence = services.licence_issued_by(getattr(request, "auth", None), licence_id)
+    if licence is None:
+        raise NotFound(_("Your departments issued no such licence."))
+    return licence
+
+
+@router.post(
+    "/licences", response={201: LicenceOut, 401: ProblemOut, 403: ProblemOut, 409: ProblemOut, 422: ProblemOut},
+    summary="Issue a licence",
+    description="For the issuing department's systems (client-credentials token) and its reviewers and "
+                "administrators. The fields are validated against the licence type's schema; the licence is "
+                "signed with the department's e-seal as a `vc+jwt` and an SD-JWT VC.",
+)
+def issue(request: HttpRequest, payload: IssueIn) -> Status[LicenceOut]:
+    licence = services.issue_licence_by_keys(
+        actor=getattr(request, "auth", None), licence_type=payload.licence_type, holder=payload.holder,
+        fields=payload.fields, issuer=payload.issuer, valid_from=payload.valid_from, reference=payload.reference,
+    )
+    return Status(201, _licence_out(licence))
+
+
+@router.get("/licences/{licence_id}", response={200: LicenceOut, 401: ProblemOut, 404: ProblemOut},
+            summary="A licence the caller's department issued")
+def issued_licence(request: HttpRequest, licence_id: UUID) -> LicenceOut:
+    return _licence_out(_issued(request, licence_id))
+
+
+def _status_route(action: str, summary: str) -> None:
+    change = {"revoke": services.revoke_licence, "suspend": services.suspend_licence,
+              "reinstate": services.reinstate_licence}[action]
+
+    @router.post(f"/licences/{{licence_id}}/{action}", operation_id=f"{action}_licence",
+                 response={200: LicenceOut, 401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 409: ProblemOut,
+                           422: ProblemOut}, summary=summary)
+    def route(request: HttpRequest, licence_id: UUID, payload: ReasonIn) -> LicenceOut:
+        licence = _issued(request, licence_id)
+        return _licence_out(change(licence, actor=getattr(request, "auth", None), reason=payload.reason))
+
+
+_status_route("revoke", "Revoke a licence, with a reason (for good)")
+_status_route("suspend", "Suspend a licence, with a reason")
+_status_route("reinstate", "Reinstate a suspended licence, with a reason")

@@ -9,6 +9,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from jwcrypto import jwk
@@ -76,6 +77,21 @@ def status_list_credential(issuer_uscc: str, purpose: str) -> str | None:
     credential = (StatusList.objects.filter(issuer__uscc=issuer_uscc, purpose=purpose)
                   .values_list("credential", flat=True).first())
     return credential or None
+
+
+def licence_issued_by(actor: Any, licence_id: Any) -> Licence | None:
+    """Return the licence ``licence_id`` if one of the actor's departments issued it, else None.
+
+    The departments an issuing system or officer acts for; the platform sees every licence.
+    """
+    queryset = Licence.objects.select_related("licence_type", "issuer")
+    if not getattr(actor, "is_system", False):
+        acting = getattr(actor, "department_ids", None)
+        queryset = queryset.filter(issuer_id__in=acting() if callable(acting) else [])
+    try:
+        return queryset.filter(pk=licence_id).first()
+    except (ValueError, ValidationError):
+        return None
 
 
 def licences_held_by(*, person_id: int | None = None, entity_id: int | None = None) -> QuerySet[Licence]:

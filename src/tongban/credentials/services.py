@@ -37,6 +37,7 @@ from tongban.credentials.models import (
 from tongban.credentials.selectors import (
     active_authority,
     ca_certificates_pem,
+    licence_issued_by,
     licences_held_by,
     published_keys,
     share_by_token,
@@ -69,6 +70,8 @@ __all__ = [
     "ensure_platform_ca",
     "import_licences",
     "issue_licence",
+    "issue_licence_by_keys",
+    "licence_issued_by",
     "licence_pdf",
     "licence_type_names",
     "licences_held_by",
@@ -522,6 +525,34 @@ def issue_licence(
                  details={"type": licence_type.code, "issuer": issuer.pk, "key": key.key_id,
                           "status_index": licence.status_index})
     return licence
+
+
+def issue_licence_by_keys(
+    *, actor: Any, licence_type: str, holder: str, fields: Mapping[str, Any], issuer: str | None = None,
+    valid_from: datetime | None = None, reference: str = "",
+) -> Licence:
+    """Issue a licence naming the holder by ID number or USCC and the issuer by USCC; return it.
+
+    For department systems calling the API: ``issuer`` defaults to the
+    department the actor acts for when it acts for exactly one (a system
+    does). Otherwise as ``issue_licence``; InvalidInput also for an issuer or
+    a holder the registries do not know.
+    """
+    department: Department | None
+    if issuer:
+        department = Department.objects.filter(uscc=str(issuer).strip().upper()).first()
+    else:
+        acting = getattr(actor, "department_ids", None)
+        ids = acting(*ISSUING_ROLES) if callable(acting) else frozenset()
+        department = Department.objects.filter(pk=next(iter(ids))).first() if len(ids) == 1 else None
+    if department is None:
+        raise InvalidInput(_("Name the issuing department by its unified social credit code."), field="issuer")
+    kind = _issuable(actor, licence_type, department)
+    found = _import_holder(kind, holder)
+    if found is None:
+        raise InvalidInput(_("The registries have no holder with this key."), field="holder")
+    return issue_licence(actor=actor, licence_type=kind, holder=found, fields=fields, issuer=department,
+                         valid_from=valid_from, reference=reference)
 
 
 # -- status ---------------------------------------------------------------------------------------
