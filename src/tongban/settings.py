@@ -78,6 +78,8 @@ DEBUG = os.environ.get("TONGBAN_DEBUG", "false").lower() == "true"
 ALLOWED_HOSTS = _env_list("TONGBAN_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = _env_list("TONGBAN_CSRF_TRUSTED_ORIGINS", "")
 PUBLIC_BASE_URL = os.environ.get("TONGBAN_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# The algorithm of new seals' credential keys: "Ed25519" (EdDSA, the default) or "ES256".
+CREDENTIAL_SIGNING_ALGORITHM = os.environ.get("TONGBAN_CREDENTIAL_ALGORITHM", "Ed25519")
 
 INSTALLED_APPS = [
     "tongban.workbench.apps.TongbanAdminConfig",

@@ -66,8 +66,8 @@ class SealKey(models.Model):
     """One signing key of a seal, with the certificate the platform CA issued for it.
 
     A seal has one active key per use: ``pdf`` (ECDSA P-256, for PAdES
-    signatures that PDF readers validate) and ``jwt`` (Ed25519, for EdDSA
-    verifiable credentials). Rotation retires the key (it signs nothing new)
+    signatures that PDF readers validate) and ``jwt`` (Ed25519 for EdDSA
+    verifiable credentials, or ECDSA P-256 for ES256 where a seal is made so). Rotation retires the key (it signs nothing new)
     and keeps it, with its certificate, published for verification.
     """
 

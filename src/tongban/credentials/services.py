@@ -95,6 +95,8 @@ CA_PURPOSE = seals.CA_PURPOSE
 SEAL_PURPOSE = seals.SEAL_PURPOSE
 # The algorithm of each use: P-256 for PDF signatures (what PDF verifiers know), Ed25519 for JWTs.
 ALGORITHMS = {SealKey.Use.PDF: "ES256", SealKey.Use.JWT: "Ed25519"}
+# What a seal's credential (JWT) key may use: EdDSA by default, ES256 as an option.
+CREDENTIAL_ALGORITHMS = ("Ed25519", "ES256")
 MANAGE_SEALS = "credentials.add_seal"
 
 
@@ -138,9 +140,16 @@ def ensure_platform_ca(*, actor: Any) -> CertificateAuthority:
     return authority
 
 
-def _new_key(seal: Seal, use: str, authority: CertificateAuthority) -> SealKey:
+def _credential_algorithm(chosen: str | None) -> str:
+    algorithm = chosen or settings.CREDENTIAL_SIGNING_ALGORITHM
+    if algorithm not in CREDENTIAL_ALGORITHMS:
+        raise InvalidInput(_("Credentials are signed with Ed25519 or ES256."), field="credential_algorithm")
+    return str(algorithm)
+
+
+def _new_key(seal: Seal, use: str, authority: CertificateAuthority, *, credential_algorithm: str) -> SealKey:
     provider, now = get_crypto_provider(), timezone.now()
-    algorithm = ALGORITHMS[SealKey.Use(use)]
+    algorithm = credential_algorithm if use == SealKey.Use.JWT else ALGORITHMS[SealKey.Use(use)]
     handle = provider.generate_signing_key(algorithm=algorithm, purpose=SEAL_PURPOSE)
     public_der = provider.public_key_of(handle, purpose=SEAL_PURPOSE)
     issuer = x509.load_pem_x509_certificate(authority.certificate_pem.encode())
@@ -163,13 +172,18 @@ def _new_key(seal: Seal, use: str, authority: CertificateAuthority) -> SealKey:
 
 
 @transaction.atomic
-def create_seal(department: Department, *, actor: Any, name: str | None = None) -> Seal:
+def create_seal(department: Department, *, actor: Any, name: str | None = None,
+                credential_algorithm: str | None = None) -> Seal:
     """Give ``department`` its e-seal: the seal image and one certified key per use; return the seal.
 
-    Raise PermissionDenied unless the actor is the platform; Conflict if the
-    department has a seal already or the platform CA is not set up.
+    The credential key is Ed25519 (EdDSA) unless ``credential_algorithm``
+    (or the ``TONGBAN_CREDENTIAL_ALGORITHM`` setting) says ES256. Raise
+    PermissionDenied unless the actor is the platform; Conflict if the
+    department has a seal already or the platform CA is not set up;
+    InvalidInput for another algorithm.
     """
     _require_platform(actor)
+    algorithm = _credential_algorithm(credential_algorithm)
     authority = active_authority()
     if authority is None:
         raise Conflict(_("Set up the platform certification authority first."))
@@ -180,20 +194,22 @@ def create_seal(department: Department, *, actor: Any, name: str | None = None) 
         raise InvalidInput(_("Keep the seal's name under 60 characters."), field="name")
     seal = Seal.objects.create(department=department, name=seal_name, image_svg=seals.seal_image(department.name),
                                created_at=timezone.now())
-    keys = [_new_key(seal, use, authority) for use in SealKey.Use]
+    keys = [_new_key(seal, use, authority, credential_algorithm=algorithm) for use in SealKey.Use]
     audit.record("credentials.seal.created", actor=actor, target=f"seal:{seal.pk}",
                  details={"department": department.pk, "keys": [key.key_id for key in keys]})
     return seal
 
 
 @transaction.atomic
-def rotate_seal_keys(seal: Seal, *, actor: Any, reason: str) -> list[SealKey]:
+def rotate_seal_keys(seal: Seal, *, actor: Any, reason: str, credential_algorithm: str | None = None) -> list[SealKey]:
     """Retire the seal's active keys and certify new ones; return the new keys.
 
     What the retired keys signed still verifies: they stay published (JWKS,
-    certificates) until their certificates expire, but sign nothing new.
-    Raise PermissionDenied unless the actor is the platform; InvalidInput
-    without a reason.
+    certificates) until their certificates expire, but sign nothing new. The
+    new credential key keeps the retired one's algorithm unless
+    ``credential_algorithm`` names another. Raise PermissionDenied unless the
+    actor is the platform; InvalidInput without a reason or for an algorithm
+    other than Ed25519 or ES256.
     """
     _require_platform(actor)
     reason = " ".join(str(reason or "").split())
@@ -204,8 +220,10 @@ def rotate_seal_keys(seal: Seal, *, actor: Any, reason: str) -> list[SealKey]:
         raise Conflict(_("Set up the platform certification authority first."))
     now = timezone.now()
     retired = list(SealKey.objects.select_for_update().filter(seal=seal, retired_at__isnull=True))
+    current = next((key.algorithm for key in retired if key.use == SealKey.Use.JWT), None)
+    algorithm = _credential_algorithm(credential_algorithm or current)
     SealKey.objects.filter(pk__in=[key.pk for key in retired]).update(retired_at=now, retire_reason=reason[:500])
-    keys = [_new_key(seal, use, authority) for use in SealKey.Use]
+    keys = [_new_key(seal, use, authority, credential_algorithm=algorithm) for use in SealKey.Use]
     audit.record("credentials.seal.keys_rotated", actor=actor, target=f"seal:{seal.pk}",
                  details={"retired": [key.key_id for key in retired], "new": [key.key_id for key in keys],
                           "reason": reason[:500]})
