@@ -201,6 +201,9 @@ STORAGES = {
 }
 # The largest registry file an officer may upload from the workbench (bytes).
 REGISTRY_IMPORT_MAX_BYTES = int(os.environ.get("TONGBAN_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+# What an .xlsx upload may expand to (its zip members' sizes): a guard against zip bombs.
+REGISTRY_IMPORT_MAX_EXPANDED_BYTES = int(os.environ.get("TONGBAN_IMPORT_MAX_EXPANDED_BYTES",
+                                                        str(512 * 1024 * 1024)))
 
 # The CJK font licence PDFs embed (a TrueType file or collection, and the font's
 # index in a collection): Debian's fonts-wqy-microhei by default.

@@ -148,6 +148,18 @@ def test_a_bad_file_is_refused_and_nothing_is_stored(police, import_storage, cas
     assert AuditRecord.objects.count() == audit_before
 
 
+def test_a_workbook_that_expands_past_the_limit_is_refused(police, import_storage, settings):
+    # given a limit below what even a small workbook expands to (as a zip bomb would exceed the real one)
+    settings.REGISTRY_IMPORT_MAX_EXPANDED_BYTES = 2_000
+    audit_before = AuditRecord.objects.count()
+    # when
+    with pytest.raises(InvalidInput) as caught:
+        _start(police, xlsx_upload(person_rows(3)))
+    # then
+    assert "expands to more than" in caught.value.detail and caught.value.extensions["field"] == "file"
+    assert _nothing_queued(import_storage) and AuditRecord.objects.count() == audit_before
+
+
 def test_a_file_over_the_size_limit_is_refused(police, import_storage, settings):
     settings.REGISTRY_IMPORT_MAX_BYTES = 100
     with pytest.raises(InvalidInput) as caught:

@@ -17,6 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from tongban.kernel.problems import InvalidInput
@@ -91,6 +93,15 @@ def _csv(path: Path) -> RowFile:
 def _xlsx(path: Path) -> RowFile:
     from openpyxl import load_workbook
 
+    # A workbook is a zip archive: a small upload may expand to gigabytes (a zip
+    # bomb). Its members' declared sizes bound what reading them can produce
+    # (zipfile stops at the declared size), so check their sum first.
+    with zipfile.ZipFile(path) as archive:
+        expanded = sum(member.file_size for member in archive.infolist())
+    limit = settings.REGISTRY_IMPORT_MAX_EXPANDED_BYTES
+    if expanded > limit:
+        raise InvalidInput(_("The workbook expands to more than %(size)s: split it, or save it as CSV.")
+                           % {"size": filesizeformat(limit)}, field="file")
     workbook = load_workbook(path, read_only=True, data_only=True)
     sheet = workbook.worksheets[0]
     values = sheet.iter_rows(values_only=True)
