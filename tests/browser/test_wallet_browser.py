@@ -45,18 +45,22 @@ def married_citizen(transactional_db):
     return {"person": person_row, "spouse": spouse_row, "issuer": civil.name}
 
 
-def test_a_citizen_shows_one_chosen_field_and_the_link_shows_the_verdict_and_only_that(
-    page, browser, live_server, married_citizen, console_errors,
-):
-    base = live_server.url
+def open_certificate(page, base: str) -> None:
+    """Sign in as the married citizen and open their marriage certificate from the wallet, as they would."""
     page.goto(f"{base}/account/sign-in/")
     page.get_by_label("用户名").fill("browser-citizen")
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
-
-    # the wallet lists the marriage certificate; its page shows everything to the holder
     page.get_by_role("link", name="我的证照").click()
     page.get_by_role("link", name="结婚证").click()
+
+
+def test_a_citizen_shows_one_chosen_field_and_the_link_shows_the_verdict_and_only_that(
+    page, browser, live_server, married_citizen, console_errors,
+):
+    base = live_server.url
+    # the wallet lists the marriage certificate; its page shows everything to the holder
+    open_certificate(page, base)
     expect(page.get_by_role("heading", level=1)).to_have_text("结婚证")
     expect(page.locator("dl.fields")).to_contain_text(married_citizen["spouse"]["name"])
 
@@ -98,12 +102,7 @@ def test_a_citizen_downloads_the_signed_pdf_and_its_qr_code_is_listed_with_their
     page, browser, live_server, married_citizen, console_errors,
 ):
     base = live_server.url
-    page.goto(f"{base}/account/sign-in/")
-    page.get_by_label("用户名").fill("browser-citizen")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_role("link", name="我的证照").click()
-    page.get_by_role("link", name="结婚证").click()
+    open_certificate(page, base)
 
     # the holder downloads the PDF: a file, not a page
     with page.expect_download() as download_info:

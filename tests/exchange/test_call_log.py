@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -35,6 +36,10 @@ def allow_tampering() -> None:
         # Replica mode skips ordinary triggers; SET LOCAL ends with the test's transaction.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL session_replication_role = replica")
+
+
+def queued_signing_tasks() -> list[DBTaskResult]:
+    return list(DBTaskResult.objects.filter(task_path__endswith="sign_pending_calls", status="READY"))
 
 
 def make_calls(tax_client, person, count: int) -> None:
@@ -73,15 +78,11 @@ def test_the_first_call_schedules_signing_a_minute_on_and_later_calls_do_not(
     tax_grant, tax_client, person, django_capture_on_commit_callbacks
 ):
     from django.utils import timezone
-    from django_tasks_db.models import DBTaskResult
-
-    def queued() -> list[DBTaskResult]:
-        return list(DBTaskResult.objects.filter(task_path__endswith="sign_pending_calls", status="READY"))
 
     with django_capture_on_commit_callbacks(execute=True):
         make_calls(tax_client, person, 3)
 
-    scheduled = queued()
+    scheduled = queued_signing_tasks()
     assert len(scheduled) == 1
     assert timedelta(seconds=55) < scheduled[0].run_after - timezone.now() <= CHECKPOINT_INTERVAL
     assert CallLogHead.objects.get().signing_due_at is not None
@@ -91,7 +92,7 @@ def test_the_first_call_schedules_signing_a_minute_on_and_later_calls_do_not(
     CallLogHead.objects.update(signing_due_at=timezone.now() - timedelta(minutes=6))
     with django_capture_on_commit_callbacks(execute=True):
         make_calls(tax_client, person, 2)
-    assert len(queued()) == 1
+    assert len(queued_signing_tasks()) == 1
 
 
 def test_an_altered_record_is_named_by_the_verify_command(tax_grant, tax_client, person):
@@ -361,29 +362,25 @@ def test_the_public_key_command_prints_the_verifying_key(capsys):
 def test_the_worker_signs_the_calls_and_runs_again_while_calls_keep_coming(
     tax_grant, tax_client, person, django_capture_on_commit_callbacks
 ):
-    from django_tasks_db.models import DBTaskResult
 
     from tongban.exchange.tasks import sign_pending_calls
-
-    def queued() -> list[DBTaskResult]:
-        return list(DBTaskResult.objects.filter(task_path__endswith="sign_pending_calls", status="READY"))
 
     # given calls that scheduled the signing task
     with django_capture_on_commit_callbacks(execute=True):
         make_calls(tax_client, person, 3)
-    assert len(queued()) == 1 and not Checkpoint.objects.exists()
+    assert len(queued_signing_tasks()) == 1 and not Checkpoint.objects.exists()
 
     # when it runs, it links and signs calls 1-3 and looks again a minute later
     DBTaskResult.objects.all().delete()
     assert sign_pending_calls.call() == "checkpoint #1"
     assert Checkpoint.objects.get().last_seq == 3
-    assert len(queued()) == 1
+    assert len(queued_signing_tasks()) == 1
 
     # with nothing new it writes nothing and stops rescheduling; the next call schedules it again
     DBTaskResult.objects.all().delete()
     assert sign_pending_calls.call() == "nothing to sign"
-    assert queued() == [] and CallLogHead.objects.get().signing_due_at is None
+    assert queued_signing_tasks() == [] and CallLogHead.objects.get().signing_due_at is None
     with django_capture_on_commit_callbacks(execute=True):
         make_calls(tax_client, person, 1)
-    assert len(queued()) == 1
+    assert len(queued_signing_tasks()) == 1
     assert services.verify_call_log() is None

@@ -16,14 +16,6 @@ from tongban.kernel.models import AuditRecord
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def holder(married_holder):
-    account, licence, officer = married_holder
-    browser = Client()
-    browser.force_login(account)
-    return browser, licence, officer
-
-
 def test_the_holder_downloads_the_signed_pdf_from_the_licence_page(holder):
     # given
     browser, licence, _officer = holder

@@ -14,16 +14,8 @@ from tongban.identity import services as identity
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def holder(married_holder):
-    account, licence, _officer = married_holder
-    browser = Client()
-    browser.force_login(account)
-    return browser, licence
-
-
 def test_the_holder_shares_a_licence_and_the_link_shows_only_the_chosen_field(holder):
-    browser, licence = holder
+    browser, licence, _officer = holder
     assert "结婚证" in browser.get("/me/licences/").content.decode()
     page = browser.get(f"/me/licences/{licence.pk}/").content.decode()
     assert "张丽" in page  # the holder sees everything
@@ -38,7 +30,7 @@ def test_the_holder_shares_a_licence_and_the_link_shows_only_the_chosen_field(ho
 
 
 def test_a_withdrawn_link_is_gone(holder):
-    browser, licence = holder
+    browser, licence, _officer = holder
     browser.post(f"/me/licences/{licence.pk}/share/", {"duration": "10m"})
     share = Share.objects.get()
     browser.post(f"/me/licences/{licence.pk}/shares/{share.pk}/withdraw/")
@@ -47,7 +39,7 @@ def test_a_withdrawn_link_is_gone(holder):
 
 
 def test_someone_else_cannot_see_or_share_the_licence(holder):
-    _browser, licence = holder
+    _browser, licence, _officer = holder
     stranger_person = make_person(name="李四")
     stranger = identity.register_citizen(username="li", password=PASSWORD, name=stranger_person.name,
                                          id_number=stranger_person.id_number)
@@ -61,7 +53,7 @@ def test_someone_else_cannot_see_or_share_the_licence(holder):
 
 
 def test_a_bad_share_request_says_why_and_makes_no_link(holder):
-    browser, licence = holder
+    browser, licence, _officer = holder
     response = browser.post(f"/me/licences/{licence.pk}/share/", {"fields": ["certificate_number"],
                                                                  "duration": "1h"}, follow=True)
     assert "不能选择性出示" in response.content.decode()

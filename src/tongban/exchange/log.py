@@ -180,11 +180,9 @@ def append(*, hit: ratelimit.Hit | None = None, **values: Any) -> CallLogRecord:
                 claimed = cursor.fetchone() is not None
                 cursor.execute(create, claim[2:])
                 claimed = cursor.fetchone() is not None or claimed
-                if claimed:
-                    transaction.on_commit(lambda: schedule_signing(after=CHECKPOINT_INTERVAL))
-                    claimed = False
     if claimed:
-        schedule_signing(after=CHECKPOINT_INTERVAL)
+        # After the commit (at once in the one-round-trip path, which commits itself).
+        transaction.on_commit(lambda: schedule_signing(after=CHECKPOINT_INTERVAL))
     entry.pk = record_id
     entry._state.adding = False
     return entry
