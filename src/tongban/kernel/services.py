@@ -5,11 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 from stdnum.cn import uscc as uscc_number
 
 from tongban.kernel import audit
 from tongban.kernel.models import Department, Position, Region
 from tongban.kernel.problems import InvalidInput
+from tongban.kernel.processes import ProcessState, process_state
+
+# A task whose worker died under it this many times is not started again: the
+# task itself is the likely cause (it runs the worker out of memory, say).
+MAX_TASK_STARTS = 3
 
 _LEVEL_BY_SUFFIX = (("0000", Region.Level.PROVINCE), ("00", Region.Level.CITY))
 
@@ -20,6 +28,46 @@ def region_level_for(code: str) -> str:
         if code.endswith(suffix):
             return level
     return Region.Level.DISTRICT
+
+
+class WorkerStopped(Exception):
+    """A task's worker process ended while the task ran (killed, out of memory, power lost)."""
+
+
+@transaction.atomic
+def recover_interrupted_tasks(*, actor: Any) -> list[str]:
+    """Queue again the tasks that workers on this host left running when they died; return their ids.
+
+    A task is interrupted when the worker that claimed it last (its identity
+    from ``kernel.processes.this_process``) no longer runs. Tasks are
+    idempotent (ADR 0009), so it runs again from the start; one started
+    ``MAX_TASK_STARTS`` times is marked failed instead, with the reason. Tasks
+    of live workers and of other hosts are left alone (ADR 0018). One audit
+    record when anything was recovered.
+    """
+    recovered: list[str] = []
+    failed: list[str] = []
+    running = DBTaskResult.objects.select_for_update().filter(status=TaskResultStatus.RUNNING)
+    for result in running.order_by("enqueued_at"):
+        if not result.worker_ids or process_state(result.worker_ids[-1]) is not ProcessState.GONE:
+            continue
+        if len(result.worker_ids) >= MAX_TASK_STARTS:
+            result.status = TaskResultStatus.FAILED
+            result.finished_at = timezone.now()
+            result.exception_class_path = f"{WorkerStopped.__module__}.{WorkerStopped.__qualname__}"
+            result.traceback = (f"{WorkerStopped.__qualname__}: the worker running this task stopped "
+                                f"{len(result.worker_ids)} times; the task is not started again.\n")
+            result.save(update_fields=["status", "finished_at", "exception_class_path", "traceback"])
+            failed.append(str(result.pk))
+        else:
+            result.status = TaskResultStatus.READY
+            result.started_at = None
+            result.save(update_fields=["status", "started_at"])
+            recovered.append(str(result.pk))
+    if recovered or failed:
+        audit.record("kernel.tasks.recovered", actor=actor, target="tasks",
+                     details={"queued_again": recovered, "failed": failed})
+    return recovered
 
 
 @transaction.atomic

@@ -391,6 +391,9 @@ class RegistryImport(models.Model):
     uploaded_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The process running it (``kernel.processes.this_process``): if that process
+    # dies mid-import, a worker on its host starts the import again (ADR 0018).
+    runner = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]

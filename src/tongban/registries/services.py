@@ -53,6 +53,7 @@ from tongban.kernel import audit
 from tongban.kernel.masking import mask_id_number
 from tongban.kernel.models import Department, Region
 from tongban.kernel.problems import Conflict, InvalidInput, PermissionDenied, Problem
+from tongban.kernel.processes import ProcessState, process_state, this_process
 from tongban.registries.access import has_perm, may_change, sees_everything
 from tongban.registries.files import READ_ERRORS, SUPPORTED_SUFFIXES, open_rows
 from tongban.registries.models import (
@@ -1964,11 +1965,36 @@ def _end_import(registry_import: RegistryImport, *, rows: int, imported: int | N
     )
 
 
+@transaction.atomic
+def _take_over_interrupted_import(import_id: int, *, runner: str) -> bool:
+    """Restart an import whose process died while it ran (ADR 0018); return whether this process took it.
+
+    The dead process's transaction never committed, so nothing of the import
+    is in the registry and its file is still stored: the import starts again
+    from the first row. Only a process on the same host can tell the runner is
+    gone (``kernel.processes``); the conditional update makes sure that one
+    process takes it over. One audit record.
+    """
+    interrupted = RegistryImport.objects.filter(pk=import_id, status=RegistryImport.Status.RUNNING).first()
+    if interrupted is None or not interrupted.runner or process_state(interrupted.runner) is not ProcessState.GONE:
+        return False
+    taken = RegistryImport.objects.filter(
+        pk=import_id, status=RegistryImport.Status.RUNNING, runner=interrupted.runner
+    ).update(runner=runner, started_at=timezone.now(), rows_processed=0)
+    if taken:
+        audit.record("registries.import.restarted", actor=interrupted.uploaded_by,
+                     target=f"registry:{interrupted.registry.code}",
+                     details={"import": import_id, "rows_before_stop": interrupted.rows_processed})
+    return bool(taken)
+
+
 def run_import(import_id: int) -> RegistryImport | None:
     """Run the queued import ``import_id`` as the officer who uploaded the file; return it as it ended.
 
     Safe to run twice, as a task may be: only a queued import starts, so a
-    second run finds it running or ended and changes nothing. The rows are
+    second run finds it running or ended and changes nothing, unless the
+    process that ran it has died (killed mid-import): then this run starts it
+    again from the first row (``_take_over_interrupted_import``). The rows are
     checked in batches, the count of rows done written as each batch ends
     (see ``_ImportProgress``); every row is imported in one transaction with
     the import's new status, or none is. A bad row, a refusal (the officer
@@ -1977,9 +2003,12 @@ def run_import(import_id: int) -> RegistryImport | None:
     when the import ends. Return None if there is no such import; re-raise
     anything that is not a Problem after marking the import failed.
     """
+    runner = this_process()
     started = RegistryImport.objects.filter(pk=import_id, status=RegistryImport.Status.QUEUED).update(
-        status=RegistryImport.Status.RUNNING, started_at=timezone.now()
+        status=RegistryImport.Status.RUNNING, started_at=timezone.now(), runner=runner
     )
+    if not started:
+        started = _take_over_interrupted_import(import_id, runner=runner)
     registry_import = RegistryImport.objects.select_related("registry", "uploaded_by").filter(pk=import_id).first()
     if not started or registry_import is None:
         return registry_import
