@@ -200,6 +200,11 @@ STORAGES = {
                                      "directory_permissions_mode": 0o700}},
 }
 # The largest registry file an officer may upload from the workbench (bytes).
+# The largest file an applicant may upload as one material (bytes), and the virus
+# scanner every upload passes: "local" (kernel.uploads.LocalScanner, no service)
+# or ClamAV's daemon, clamd://host:port or clamd:///run/clamav/clamd.ctl.
+UPLOAD_MAX_BYTES = int(os.environ.get("TONGBAN_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+VIRUS_SCANNER = os.environ.get("TONGBAN_VIRUS_SCANNER", "local")
 REGISTRY_IMPORT_MAX_BYTES = int(os.environ.get("TONGBAN_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 # What an .xlsx upload may expand to (its zip members' sizes): a guard against zip bombs.
 REGISTRY_IMPORT_MAX_EXPANDED_BYTES = int(os.environ.get("TONGBAN_IMPORT_MAX_EXPANDED_BYTES",
