@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Iterable
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import XSD_PATH, BpmnValidator
 
 from tongban.kernel.workflow.errors import ProcessDefinitionError
 
@@ -78,3 +80,20 @@ def extension_properties(element: Any) -> dict[str, str]:
 def said(error: Exception) -> str:
     """Return SpiffWorkflow's message for ``error`` without its trailing dots."""
     return str(error).strip().rstrip(". ")
+
+
+_validators = threading.local()
+
+
+def schema_validator(xsd_path: str = XSD_PATH) -> Any:
+    """Return SpiffWorkflow's XSD validator for ``xsd_path`` (BPMN 2.0 by default).
+
+    Building one reads the schema (about 25 ms), so each thread keeps its own;
+    lxml schema objects are not shared between threads.
+    """
+    cache: dict[str, Any] | None = getattr(_validators, "by_path", None)
+    if cache is None:
+        cache = _validators.by_path = {}
+    if xsd_path not in cache:
+        cache[xsd_path] = BpmnValidator(xsd_path)
+    return cache[xsd_path]

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
@@ -48,6 +48,7 @@ from tongban.kernel.workflow._xml import (
     local_name,
     parse_document,
     said,
+    schema_validator,
 )
 from tongban.kernel.workflow.errors import (
     ProcessDefinitionError,
@@ -241,7 +242,7 @@ def load_process(bpmn_xml: str, *, rules: Sequence[str] = ()) -> ProcessDefiniti
     if root.tag != f"{{{BPMN_NS}}}definitions":
         raise ProcessDefinitionError("The process document is not BPMN 2.0 (no bpmn:definitions).")
     try:
-        BpmnValidator().validate(root)
+        schema_validator().validate(root)
     except ValidationException as error:
         raise ProcessDefinitionError(f"The process document is not valid BPMN 2.0: {said(error)}") from None
     executable = [p for p in root.findall("bpmn:process", NSMAP) if p.get("isExecutable") == "true"]

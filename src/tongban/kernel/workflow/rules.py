@@ -22,13 +22,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import BpmnDmnParser
 
 from tongban.kernel.workflow import sandbox
-from tongban.kernel.workflow._xml import fingerprint, local_name, parse_document, said
+from tongban.kernel.workflow._xml import (
+    fingerprint,
+    local_name,
+    parse_document,
+    said,
+    schema_validator,
+)
 from tongban.kernel.workflow.errors import ProcessDefinitionError, ProcessRunError
 
 HIT_POLICIES = ("UNIQUE", "FIRST", "COLLECT", "RULE ORDER")
@@ -201,8 +206,9 @@ def load_decision(dmn_xml: str) -> Decision:
     namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
     if root.tag != f"{{{namespace}}}definitions" or namespace not in DMN_SCHEMAS:
         raise ProcessDefinitionError("The rules document is not DMN 1.1, 1.2 or 1.3 (no dmn:definitions).")
-    parser = BpmnDmnParser(validator=BpmnValidator())
+    parser = BpmnDmnParser()  # validated just below, with a validator kept per thread
     try:
+        schema_validator(DMN_SCHEMAS[namespace]).validate(root)
         parser.add_dmn_xml(root)
         [dmn_parser] = parser.dmn_parsers.values()
         dmn_parser.parse()
