@@ -311,7 +311,11 @@ LOGGING = {
     "filters": {"redact": {"()": "tongban.kernel.logging.RedactIdentifiersFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("TONGBAN_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # SpiffWorkflow logs every task state change at INFO; the process engine's callers record what matters.
+        "spiff": {"level": "WARNING"},
+    },
 }
 
 # django-oauth-toolkit's swappable models, named so that our foreign keys to them
