@@ -335,7 +335,7 @@ ITEMS: list[dict[str, Any]] = [
         "statutory_days": 3, "promised_days": 1, "handling_mode": "fully_online", "in_person_trips": 0,
         "instant_approval": True,
         "result": {"kind": "document", "name": "税务登记信息确认表", "name_en": "Tax registration confirmation"},
-        "keywords": ["税务登记", "开办企业", "领发票", "税务报到"],
+        "keywords": ["税务登记", "新办企业", "领发票", "税务报到"],
         "topics": ["tax", "business_registration"],
         "materials": [
             _licence("营业执照", "Business licence", "business-licence"),
@@ -352,7 +352,7 @@ ITEMS: list[dict[str, Any]] = [
         "conditions_en": "Businesses with a business licence that have their seals engraved.",
         "statutory_days": 1, "promised_days": 1, "handling_mode": "fully_online", "in_person_trips": 0,
         "result": {"kind": "none"},
-        "keywords": ["刻章", "公章", "开办企业", "印章"],
+        "keywords": ["刻章", "公章", "新办企业", "印章"],
         "topics": ["business_registration"],
         "materials": [_licence("营业执照", "Business licence", "business-licence")],
     },
