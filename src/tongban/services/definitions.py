@@ -162,10 +162,18 @@ def _resource_fields(resource: CatalogResource) -> set[str]:
     return {resource_field.name for resource_field in resource.fields.all()}
 
 
+def region_prefix(region: Region) -> str:
+    """Return the prefix the division codes of ``region`` and of every region within it share."""
+    if region.level == Region.Level.PROVINCE:
+        return region.code[:2]
+    if region.level == Region.Level.CITY:
+        return region.code[:4]
+    return region.code
+
+
 def contains(outer: Region, inner: Region) -> bool:
     """Return True if region ``inner`` is ``outer`` or lies within it (by division code)."""
-    prefix = {Region.Level.PROVINCE: outer.code[:2], Region.Level.CITY: outer.code[:4]}.get(outer.level, outer.code)
-    return inner.code.startswith(prefix)
+    return inner.code.startswith(region_prefix(outer))
 
 
 # -- the item -------------------------------------------------------------------------------------
@@ -258,7 +266,8 @@ def _clean_form(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
     return schema, ui
 
 
-def _clean_material(position: int, material: Mapping[str, Any]) -> dict[str, Any]:
+def clean_material(position: int, material: Mapping[str, Any]) -> dict[str, Any]:
+    """Check one material definition (already matching the format) and return its model values; raise InvalidInput."""
     where = f"materials.{position}"
     source = material["source"]
     kind = source["kind"]
@@ -339,7 +348,7 @@ def clean_item(definition: Any) -> CleanItem:
         raise InvalidInput(_("This handling mode allows at most one trip."), field="in_person_trips")
     form_schema, form_ui = _clean_form(definition.get("form") or {})
     process = definition.get("process") or {}
-    materials = [_clean_material(position, material)
+    materials = [clean_material(position, material)
                  for position, material in enumerate(definition.get("materials", []))]
     names = [material["name"] for material in materials]
     if len(set(names)) != len(names):

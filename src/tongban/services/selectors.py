@@ -17,7 +17,7 @@ from tongban.kernel.models import Department, Region
 from tongban.kernel.problems import InvalidInput, NotFound
 from tongban.services import search
 from tongban.services.access import managed_departments
-from tongban.services.definitions import FORMAT, contains, item_document
+from tongban.services.definitions import FORMAT, contains, item_document, region_prefix
 from tongban.services.models import (
     Audience,
     ItemTopic,
@@ -54,9 +54,7 @@ def _published() -> QuerySet[ServiceItem]:
 
 def _region_prefix(code: str) -> str | None:
     region = Region.objects.filter(code=code).first()
-    if region is None:
-        return None
-    return {Region.Level.PROVINCE: code[:2], Region.Level.CITY: code[:4]}.get(region.level, code)
+    return region_prefix(region) if region is not None else None
 
 
 def published_items(

@@ -35,7 +35,14 @@ from tongban.services.definitions import (
     item_document,
     schema_errors,
 )
-from tongban.services.models import ItemTopic, LifeEvent, LifeEventItem, Material, SearchTerm, ServiceItem
+from tongban.services.models import (
+    ItemTopic,
+    LifeEvent,
+    LifeEventItem,
+    Material,
+    SearchTerm,
+    ServiceItem,
+)
 
 __all__ = [
     "FORMAT",
