@@ -150,6 +150,19 @@ class MaterialInline(admin.TabularInline):  # type: ignore[type-arg]
     fields = ("name", "name_en", "required", "source", "accepted_types", "max_size_mb", "licence_type",
               "resource", "resource_fields", "description", "description_en")
 
+    # The item's managers edit its materials (the service checks the department).
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_manage_any(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_manage_any(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_manage_any(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_manage_any(request)
+
 
 def _materials(formset: Any) -> list[dict[str, Any]]:
     """Return the materials of the inline, in order, without the rows deleted or left empty."""
