@@ -69,7 +69,7 @@ def test_the_admin_form_shows_a_broken_rule_and_saves_nothing(references, market
     response = admin_client(market_admin).post(ADD, item_form(market, promised_days="30"))
 
     assert response.status_code == 200
-    assert "The promised time limit cannot exceed the statutory one." in response.content.decode()
+    assert "承诺时限不得超过法定时限。" in response.content.decode()
     assert not ServiceItem.objects.exists()
 
 
