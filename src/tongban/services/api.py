@@ -22,25 +22,25 @@ router = Router(tags=["services"])
 PAGE_SIZE = 20
 
 
-class DepartmentOut(Schema):
+class ServiceDepartmentOut(Schema):
     uscc: str
     name: str
     name_en: str
     region: str
 
 
-def _department(department: Any) -> DepartmentOut:
-    return DepartmentOut(uscc=department.uscc, name=department.name, name_en=department.name_en,
+def _department(department: Any) -> ServiceDepartmentOut:
+    return ServiceDepartmentOut(uscc=department.uscc, name=department.name, name_en=department.name_en,
                          region=department.region.code)
 
 
-class ItemSummaryOut(Schema):
+class ServiceItemSummaryOut(Schema):
     code: str
     version: int
     name: str
     name_en: str
     type: str
-    department: DepartmentOut
+    department: ServiceDepartmentOut
     region: str
     audience: str
     handling_mode: str
@@ -53,7 +53,7 @@ class ItemSummaryOut(Schema):
         return obj.item_type
 
     @staticmethod
-    def resolve_department(obj: ServiceItem) -> DepartmentOut:
+    def resolve_department(obj: ServiceItem) -> ServiceDepartmentOut:
         return _department(obj.department)
 
     @staticmethod
@@ -61,21 +61,21 @@ class ItemSummaryOut(Schema):
         return obj.region.code
 
 
-class FeeOut(Schema):
+class ServiceFeeOut(Schema):
     name: str
     name_en: str
     amount: str
     basis: str
 
 
-class ResultOut(Schema):
+class ServiceResultOut(Schema):
     kind: str
     licence_type: str | None
     name: str
     name_en: str
 
 
-class MaterialSourceOut(Schema):
+class ServiceMaterialSourceOut(Schema):
     kind: str
     accepted_types: list[str]
     max_size_mb: int | None
@@ -86,17 +86,17 @@ class MaterialSourceOut(Schema):
     fields: list[str]
 
 
-class MaterialOut(Schema):
+class ServiceMaterialOut(Schema):
     name: str
     name_en: str
     required: bool
     description: str
     description_en: str
-    source: MaterialSourceOut
+    source: ServiceMaterialSourceOut
 
     @staticmethod
-    def resolve_source(obj: Material) -> MaterialSourceOut:
-        return MaterialSourceOut(
+    def resolve_source(obj: Material) -> ServiceMaterialSourceOut:
+        return ServiceMaterialSourceOut(
             kind=obj.source, accepted_types=obj.accepted_types, max_size_mb=obj.max_size_mb,
             licence_type=obj.licence_type.code if obj.licence_type else None,
             licence_type_name=obj.licence_type.name if obj.licence_type else None,
@@ -106,41 +106,41 @@ class MaterialOut(Schema):
         )
 
 
-class LifeEventRefOut(Schema):
+class ServiceLifeEventRefOut(Schema):
     code: str
     name: str
     name_en: str
 
 
-class ItemOut(ItemSummaryOut):
+class ServiceItemOut(ServiceItemSummaryOut):
     status: str
-    joint_departments: list[DepartmentOut]
+    joint_departments: list[ServiceDepartmentOut]
     legal_basis: str
     legal_basis_en: str
     conditions: str
     conditions_en: str
     statutory_days: int
-    fees: list[FeeOut]
-    result: ResultOut
-    materials: list[MaterialOut]
+    fees: list[ServiceFeeOut]
+    result: ServiceResultOut
+    materials: list[ServiceMaterialOut]
     form_schema: dict[str, Any]
     form_ui: dict[str, Any]
     has_process: bool
     has_rules: bool
     keywords: list[str]
     topics: list[str]
-    life_events: list[LifeEventRefOut]
+    life_events: list[ServiceLifeEventRefOut]
     published_at: datetime | None
     updated_at: datetime
 
     @staticmethod
-    def resolve_joint_departments(obj: ServiceItem) -> list[DepartmentOut]:
+    def resolve_joint_departments(obj: ServiceItem) -> list[ServiceDepartmentOut]:
         return [_department(department) for department in obj.joint_departments.all()]
 
     @staticmethod
-    def resolve_result(obj: ServiceItem) -> ResultOut:
+    def resolve_result(obj: ServiceItem) -> ServiceResultOut:
         licence_type = obj.result_licence_type
-        return ResultOut(kind=obj.result_kind, licence_type=licence_type.code if licence_type else None,
+        return ServiceResultOut(kind=obj.result_kind, licence_type=licence_type.code if licence_type else None,
                          name=obj.result_name, name_en=obj.result_name_en)
 
     @staticmethod
@@ -164,7 +164,7 @@ class ItemOut(ItemSummaryOut):
         return list(obj.life_events.all())
 
 
-@router.get("/items", response=list[ItemSummaryOut], auth=None,
+@router.get("/items", response=list[ServiceItemSummaryOut], auth=None,
             summary="Find published service items (public): by keyword (Chinese-aware) and filters")
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def list_items(request: HttpRequest, q: str = "", topic: str = "", life_event: str = "", department: str = "",
@@ -178,7 +178,7 @@ def list_items(request: HttpRequest, q: str = "", topic: str = "", life_event: s
                                      region=region, audience=audience)
 
 
-@router.get("/items/{code}", response=ItemOut, auth=None,
+@router.get("/items/{code}", response=ServiceItemOut, auth=None,
             summary="One published service item with every standard element (public)")
 def get_item(request: HttpRequest, code: str) -> ServiceItem:
     return selectors.published_item(code)
