@@ -39,12 +39,17 @@ PUBLIC_API_OPERATIONS = {
     ("GET", "/api/v1/credentials/jwks"): "verifiers check licence signatures with the seals' public keys",
     ("GET", "/api/v1/credentials/status/{issuer_uscc}/{purpose}"): "status lists are bits by position, no personal data",
     ("POST", "/api/v1/credentials/verify"): "relying parties verify what a holder shows them (rate-limited)",
+    ("GET", "/api/v1/services/items"): "the published service catalog is public information",
+    ("GET", "/api/v1/services/items/{code}"): "a published item's standard elements are public information",
 }
 
 # Django URL names (namespace:name) of pages anyone may open.
 PUBLIC_URL_NAMES = {
     "portal:home": "the front page",
     "portal:shared_licence": "a holder's share link shows a licence to whoever they give it to",
+    "portal:services": "finding a service in the public catalog",
+    "portal:service_guide": "a service's guide (办事指南) is public information",
+    "portal:life_event": "a life event's list of services is public information",
     "identity:sign_up": "registering",
     "identity:sign_in": "signing in",
     "identity:sign_out": "signing out asks nothing of a signed-out visitor",

@@ -25,6 +25,7 @@ from tongban.kernel.problems import (
     problem_response,
 )
 from tongban.registries.api import router as registries_router
+from tongban.services.api import router as services_router
 
 
 def _speak_problems(target: NinjaAPI) -> NinjaAPI:
@@ -68,6 +69,7 @@ api.add_router("/registries", registries_router)
 api.add_router("/identity", identity_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/credentials", credentials_router)
+api.add_router("/services", services_router)
 
 gateway_api = _speak_problems(NinjaAPI(
     title="Tongban data-exchange gateway",

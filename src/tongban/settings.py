@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "tongban.catalog",
     "tongban.exchange",
     "tongban.credentials",
+    "tongban.services",
     "tongban.portal",
     "tongban.workbench",
     "tongban.demo",

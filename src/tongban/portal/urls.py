@@ -17,4 +17,7 @@ urlpatterns = [
     path("me/licences/<uuid:licence_id>/shares/<int:share_id>/withdraw/", views.withdraw_share,
          name="withdraw_share"),
     path("v/<str:token>/", views.shared_licence, name="shared_licence"),
+    path("services/", views.services, name="services"),
+    path("services/life-events/<slug:code>/", views.life_event, name="life_event"),
+    path("services/<str:code>/", views.service_guide, name="service_guide"),
 ]

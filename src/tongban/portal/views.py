@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -28,6 +29,7 @@ from tongban.kernel.problems import Problem
 from tongban.kernel.web import apply_problem
 from tongban.portal.forms import DelegationForm
 from tongban.registries.models import LegalEntity
+from tongban.services import selectors as service_catalog
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -246,3 +248,57 @@ def shared_licence(request: HttpRequest, token: str) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+# -- the service catalog (public) ------------------------------------------------------------------
+
+CATALOG_PAGE_SIZE = 20
+CATALOG_FILTERS = ("q", "topic", "life_event", "department", "region")
+
+
+def services(request: HttpRequest) -> HttpResponse:
+    """Find a service: search by keyword, filter by topic, life event, department, region."""
+    chosen = {name: request.GET.get(name, "").strip()[:100] for name in CATALOG_FILTERS}
+    items = service_catalog.published_items(
+        query=chosen["q"], topic=chosen["topic"], life_event=chosen["life_event"],
+        department=chosen["department"], region=chosen["region"],
+    )
+    page = Paginator(items, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    query_string = urlencode({name: value for name, value in chosen.items() if value})
+    return render(request, "portal/services.html", {
+        "chosen": chosen, "page": page, "query_string": query_string,
+        "searched": any(chosen.values()),
+        "topics": service_catalog.topics(),
+        "life_events": list(service_catalog.published_life_events()),
+        "departments": list(service_catalog.catalog_departments()),
+        "regions": list(service_catalog.catalog_regions()),
+    })
+
+
+def service_guide(request: HttpRequest, code: str) -> HttpResponse:
+    """The service guide (办事指南): every standard element of a published item, and where to apply."""
+    try:
+        item = service_catalog.published_item(code)
+    except Problem:
+        raise Http404 from None
+    schema = item.form_schema or {}
+    properties = schema.get("properties", {})
+    order = (item.form_ui or {}).get("order") or list(properties)
+    prefill = (item.form_ui or {}).get("prefill", {})
+    form_fields = [{"name": name, "spec": properties[name], "required": name in schema.get("required", []),
+                    "prefill": prefill.get(name)} for name in order if name in properties]
+    return render(request, "portal/service_guide.html", {
+        "item": item,
+        "materials": list(item.materials.all()),
+        "form_fields": form_fields,
+        "apply_url": reverse("portal:service_guide", args=[item.code]) + "apply/",
+    })
+
+
+def life_event(request: HttpRequest, code: str) -> HttpResponse:
+    """A life event (一件事): the services it bundles, in order."""
+    try:
+        event, items = service_catalog.published_life_event(code)
+    except Problem:
+        raise Http404 from None
+    return render(request, "portal/life_event.html", {"event": event, "items": items})

@@ -14,12 +14,13 @@ from tongban.demo.licences import seed_licence_types, seed_licences
 from tongban.demo.org import build_org_tree
 from tongban.demo.people import seed_registries
 from tongban.demo.seals import seed_seals
+from tongban.demo.services import seed_service_catalog
 from tongban.demo.vital import seed_vital_and_property
 from tongban.kernel.models import AuditRecord
 
 
 class Command(BaseCommand):
-    help = "Load the demo region: org tree, registries, the resource catalog, accounts."
+    help = "Load the demo region: org tree, registries, the resource catalog, accounts, the service catalog."
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
@@ -33,6 +34,7 @@ class Command(BaseCommand):
         seed_seals(org)
         seed_licence_types()
         seed_licences()
+        seed_service_catalog()
         added = AuditRecord.objects.count() - before
         state = "loaded" if added else "already present, nothing changed"
         self.stdout.write(f"Demo region {state} ({time.monotonic() - started:.1f}s).")
