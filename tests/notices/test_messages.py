@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from tongban.notices.messages import MESSAGE_TEMPLATES, render_email_html, render_email_text, render_message
+from tongban.notices.messages import (
+    MESSAGE_TEMPLATES,
+    render_email_html,
+    render_email_text,
+    render_message,
+)
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 

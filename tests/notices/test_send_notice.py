@@ -47,10 +47,10 @@ def test_only_the_chosen_channels_get_outbox_rows(recipient, sender):
 
 def test_a_rolled_back_business_action_leaves_nothing_to_send(recipient, sender, django_capture_on_commit_callbacks):
     # given a business action that sends a notice and then fails
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            notices.send_notice(recipient, "case.accepted", SAMPLE, actor=sender)
-            raise RuntimeError("the case could not be saved")
+    with (django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError),
+          transaction.atomic()):
+        notices.send_notice(recipient, "case.accepted", SAMPLE, actor=sender)
+        raise RuntimeError("the case could not be saved")
 
     # then nothing is in the inbox or the outbox, and no delivery was asked for
     assert not Notice.objects.exists() and not Delivery.objects.exists()
