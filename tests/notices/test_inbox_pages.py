@@ -122,7 +122,7 @@ def test_a_citizen_sets_their_mobile_number_and_language(recipient):
     refused = client.post(reverse("notices:contact"), {"phone": "12345", "language": "en"})
     saved = client.post(reverse("notices:contact"), {"phone": "139 0000 1111", "language": "en"})
 
-    assert refused.status_code == 200 and "Enter a mobile number" in refused.content.decode()
+    assert refused.status_code == 200 and "请输入手机号码" in refused.content.decode()
     assert saved.status_code == 302
     contact = notices.contact_of(recipient)
     assert (contact.phone, contact.language) == ("13900001111", "en")
