@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "tongban.registries",
     "tongban.identity",
     "tongban.catalog",
+    "tongban.notices",
     "tongban.exchange",
     "tongban.credentials",
     "tongban.services",
@@ -136,6 +137,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tongban.notices.context_processors.inbox",
             ],
         },
     },
@@ -215,6 +217,53 @@ REGISTRY_IMPORT_MAX_EXPANDED_BYTES = int(os.environ.get("TONGBAN_IMPORT_MAX_EXPA
 # index in a collection): Debian's fonts-wqy-microhei by default.
 LICENCE_PDF_FONT = os.environ.get("TONGBAN_LICENCE_PDF_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 LICENCE_PDF_FONT_INDEX = int(os.environ.get("TONGBAN_LICENCE_PDF_FONT_INDEX", "0"))
+
+# Email: TONGBAN_EMAIL_URL names the mail server, e.g.
+# smtp://user:password@mail.example.gov.cn:587?tls=1 (STARTTLS), smtps://…:465 (TLS from
+# the start), file:///path (one file per message), console:// or locmem://. Without it,
+# development writes messages to var/mail/ (no mail server needed) and production
+# uses the local mail server (smtp://localhost:25).
+def _email_settings(url: str) -> dict[str, object]:
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    parts = urlsplit(url)
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    backends = {"smtp": "smtp", "smtps": "smtp", "file": "filebased", "console": "console", "locmem": "locmem"}
+    if parts.scheme not in backends:
+        raise RuntimeError(f"TONGBAN_EMAIL_URL: unknown scheme {parts.scheme!r} (smtp, smtps, file, console, locmem)")
+    values: dict[str, object] = {"EMAIL_BACKEND": f"django.core.mail.backends.{backends[parts.scheme]}.EmailBackend"}
+    if parts.scheme == "file":
+        values["EMAIL_FILE_PATH"] = unquote(parts.path)
+    elif parts.scheme in ("smtp", "smtps"):
+        values.update(
+            EMAIL_HOST=parts.hostname or "localhost",
+            EMAIL_PORT=parts.port or (465 if parts.scheme == "smtps" else 25),
+            EMAIL_HOST_USER=unquote(parts.username or ""),
+            EMAIL_HOST_PASSWORD=unquote(parts.password or ""),
+            EMAIL_USE_SSL=parts.scheme == "smtps",
+            EMAIL_USE_TLS=parts.scheme == "smtp" and query.get("tls", "0").lower() in ("1", "true", "yes"),
+            EMAIL_TIMEOUT=int(query.get("timeout", "10")),
+        )
+    return values
+
+
+globals().update(_email_settings(os.environ.get(
+    "TONGBAN_EMAIL_URL", "smtp://localhost:25" if PRODUCTION else f"file://{VAR_DIR / 'mail'}"
+)))
+DEFAULT_FROM_EMAIL = os.environ.get("TONGBAN_EMAIL_FROM", "通办 Tongban <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Notices (ADR 0015). SMS goes through the gateway class named here (a
+# tongban.notices.sms.SmsGateway); the default writes JSON lines to a local file.
+NOTICES_SMS_GATEWAY = os.environ.get("TONGBAN_SMS_GATEWAY", "tongban.notices.sms.FileSmsGateway")
+NOTICES_SMS_FILE = Path(os.environ.get("TONGBAN_SMS_FILE", VAR_DIR / "sms" / "outbox.jsonl"))
+# A message that failed is retried after 1, 2, 4, … minutes (at most 6 hours apart),
+# and marked failed after this many attempts (about two hours with the defaults).
+NOTICES_MAX_ATTEMPTS = int(os.environ.get("TONGBAN_NOTICES_MAX_ATTEMPTS", "8"))
+NOTICES_RETRY_BASE_SECONDS = int(os.environ.get("TONGBAN_NOTICES_RETRY_SECONDS", "60"))
+NOTICES_RETRY_MAX_SECONDS = 6 * 60 * 60
+# How long a worker may take to send one claimed batch before another worker may take it over.
+NOTICES_CLAIM_SECONDS = 10 * 60
 
 # Background tasks are rows in the database, run by ``tongban worker`` (which
 # ``tongban serve`` starts beside gunicorn): no extra server to run.

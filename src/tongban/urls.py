@@ -7,6 +7,7 @@ from tongban.api import api, gateway_api
 
 urlpatterns = [
     path("", include("tongban.portal.urls")),
+    path("", include("tongban.notices.urls")),
     path("account/", include("tongban.identity.urls")),
     path("workbench/", include("tongban.workbench.urls")),
     path("api/v1/", api.urls),

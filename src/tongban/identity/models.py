@@ -132,6 +132,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "identity.change_departmentsystem",
             "identity.view_account",
             "kernel.view_auditrecord",
+            # The notices' outbox in the admin: see failed deliveries and send them again.
+            "notices.view_delivery",
+            "notices.retry_delivery",
         }
     ),
 }
