@@ -132,6 +132,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "identity.change_departmentsystem",
             "identity.view_account",
             "kernel.view_auditrecord",
+            "kernel.view_calendarday",
+            "kernel.add_calendarday",
+            "kernel.delete_calendarday",
         }
     ),
 }
