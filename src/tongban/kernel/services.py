@@ -215,9 +215,10 @@ def load_holiday_arrangements(*, actor: Any, path: Path | str = DEFAULT_ARRANGEM
             notices += 1
         wanted = {day.date: day for day in arrangement.days}
         existing = {
+            # No ordering: the default one joins the region, which FOR UPDATE refuses on PostgreSQL.
             row.date: row for row in CalendarDay.objects.select_for_update().filter(
                 region__isnull=True, date__in=list(wanted)
-            )
+            ).order_by()
         }
         for day in arrangement.days:
             fields = {"kind": day.kind, "name": day.name, "name_en": day.name_en,
