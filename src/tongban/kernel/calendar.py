@@ -206,8 +206,8 @@ class WorkingCalendar:
                         years_not_loaded=self.years_not_loaded(accepted_on, day))
 
     def deadline_state(self, now: datetime, deadline: datetime, *, warn_working_days: int = 2) -> DeadlineState:
-        """Return OVERDUE after ``deadline``, APPROACHING when at most ``warn_working_days``
-        working days are left after today (today being the deadline's day included), else ON_TIME.
+        """Return OVERDUE after ``deadline``; APPROACHING when at most ``warn_working_days``
+        working days are left after today (so always on the deadline's own day); else ON_TIME.
         """
         china_date(now)  # refuse a naive datetime
         if now > deadline:
