@@ -35,7 +35,6 @@ __all__ = [
     "WorkingCalendar",
     "YearCalendar",
     "add_working_days",
-    "calendar_days",
     "calendar_year",
     "database_vendor_if_reachable",
     "deadline_state",
@@ -65,16 +64,6 @@ def database_vendor_if_reachable() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return connection.vendor
-
-
-def calendar_days(*, year: int | None = None, kind: str | None = None) -> QuerySet[CalendarDay]:
-    """Return every calendar day (national and regional), by date, optionally of one year and kind."""
-    queryset = CalendarDay.objects.select_related("region").order_by("date", "region__code")
-    if year is not None:
-        queryset = queryset.filter(date__year=year)
-    if kind:
-        queryset = queryset.filter(kind=kind)
-    return queryset
 
 
 @dataclass(frozen=True)
