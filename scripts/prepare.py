@@ -3,7 +3,7 @@
 Each ``tongban`` command pays for Django's start-up; running them here, one after
 the other in one interpreter, keeps a second ``make run`` quick.
 
-  python scripts/prepare.py           migrate, cache table, static files
+  python scripts/prepare.py           migrate, cache table, the holiday calendar, static files
   python scripts/prepare.py --demo    … then load the demo region and print the demo accounts
 """
 
@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
+    # The State Council's holiday arrangements shipped with Tongban (idempotent).
+    call_command("calendar", "load", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     if args.demo:
         call_command("seed_demo")

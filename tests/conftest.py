@@ -30,3 +30,12 @@ def org(db):
     from tongban.demo.org import build_org_tree
 
     return build_org_tree()
+
+
+@pytest.fixture
+def cn_calendar(db):
+    """China's national holiday arrangements as shipped (2024–2026), loaded as `make run` loads them."""
+    from tongban.kernel import services
+    from tongban.kernel.actors import SystemActor
+
+    return services.load_holiday_arrangements(actor=SystemActor("tests"))

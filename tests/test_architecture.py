@@ -34,6 +34,7 @@ PUBLIC_API_OPERATIONS = {
     ("GET", "/api/v1/kernel/health"): "load balancers probe it",
     ("GET", "/api/v1/kernel/regions"): "the region tree is public information",
     ("GET", "/api/v1/kernel/departments"): "the list of departments is public information",
+    ("GET", "/api/v1/kernel/calendar/{year}"): "the State Council's holiday arrangements are public information",
     ("GET", "/exchange/v1/log/checkpoints/latest"): "signed checkpoints hold hashes only; anyone may keep them",
     ("GET", "/api/v1/credentials/ca"): "verifiers trust the platform's root CA certificate",
     ("GET", "/api/v1/credentials/jwks"): "verifiers check licence signatures with the seals' public keys",

@@ -135,6 +135,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             # The notices' outbox in the admin: see failed deliveries and send them again.
             "notices.view_delivery",
             "notices.retry_delivery",
+            "kernel.view_calendarday",
+            "kernel.add_calendarday",
+            "kernel.delete_calendarday",
         }
     ),
 }

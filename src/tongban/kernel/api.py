@@ -1,9 +1,12 @@
-"""Kernel API: health and the public org tree."""
+"""Kernel API: health, the public org tree and the working-day calendar."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Annotated
+
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Path, Router, Schema
 
 from tongban.kernel import selectors
 
@@ -51,3 +54,51 @@ def departments(request: HttpRequest, region: str | None = None) -> list[Departm
         DepartmentOut(uscc=d.uscc, name=d.name, name_en=d.name_en, kind=d.kind, region_code=d.region.code)
         for d in selectors.departments(region_code=region)
     ]
+
+
+class CalendarDayOut(Schema):
+    date: dt.date
+    kind: str
+    name: str
+    name_en: str
+    region_code: str | None
+    source: str
+
+
+class CalendarNoticeOut(Schema):
+    notice: str
+    document_number: str
+    published_on: dt.date
+
+
+class CalendarYearOut(Schema):
+    year: int
+    loaded: bool
+    notice: CalendarNoticeOut | None
+    days: list[CalendarDayOut]
+
+
+@router.get(
+    "/calendar/{year}", response=CalendarYearOut, auth=None,
+    summary="A year's holidays and adjusted working days (public)",
+    description="The days that break the Monday-to-Friday rule in the year, nationally or in a region "
+                "(`region`: a 6-digit division code; its own and its parents' days apply, the nearest "
+                "first). `loaded` is false until the year's State Council notice is loaded: the "
+                "platform then counts working days by the weekend rule alone.",
+)
+def calendar_year(
+    request: HttpRequest, year: Annotated[int, Path(ge=1949, le=2999)], region: str | None = None
+) -> CalendarYearOut:
+    result = selectors.calendar_year(year, region_code=region)
+    notice = result.notice
+    return CalendarYearOut(
+        year=result.year,
+        loaded=notice is not None,
+        notice=CalendarNoticeOut(notice=notice.notice, document_number=notice.document_number,
+                                 published_on=notice.published_on) if notice is not None else None,
+        days=[
+            CalendarDayOut(date=day.date, kind=day.kind, name=day.name, name_en=day.name_en,
+                           region_code=day.region.code if day.region is not None else None, source=day.source)
+            for day in result.days
+        ],
+    )

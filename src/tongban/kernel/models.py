@@ -1,4 +1,4 @@
-"""Shared primitives: the org tree, the audit chain and rate-limit counters."""
+"""Shared primitives: the org tree, the audit chain, rate-limit counters and the working-day calendar."""
 
 from __future__ import annotations
 
@@ -149,3 +149,69 @@ class RateLimitCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} since {self.window_start:%H:%M:%S}: {self.count}"
+
+
+class CalendarDay(models.Model):
+    """A day that breaks the weekly rhythm of the working-day calendar (工作日历).
+
+    Monday to Friday are working days (工作日) and weekends are not, except for
+    the days listed here: a public holiday (法定节假日, ``holiday``) is not a
+    working day even on a weekday, and an adjusted working day (调休上班,
+    ``working_day``) is one even on a weekend. National days have no region;
+    a region's own day applies to the region and every region under it and
+    takes precedence over the national day on the same date (the nearest
+    region wins). ``kernel.calendar`` does the arithmetic.
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Holiday")
+        WORKING_DAY = "working_day", _("Adjusted working day")
+
+    date = models.DateField()
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    name = models.CharField(max_length=100, help_text="The holiday's name in Chinese, e.g. 春节")
+    name_en = models.CharField(max_length=100, blank=True)
+    region = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="calendar_days",
+        help_text="Empty for a national day",
+    )
+    source = models.CharField(
+        max_length=200, blank=True, help_text="The notice that set the day, e.g. 国办发明电〔2024〕12号"
+    )
+
+    class Meta:
+        ordering = ["date", "region__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date"], condition=models.Q(region__isnull=True), name="one_national_calendar_day"
+            ),
+            models.UniqueConstraint(fields=["date", "region"], name="one_regional_calendar_day"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["holiday", "working_day"]), name="calendar_day_kind_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.name} ({self.get_kind_display()})"
+
+
+class CalendarYear(models.Model):
+    """A year whose national holiday arrangement (节假日安排) is loaded.
+
+    The State Council's General Office publishes each year's arrangement in a
+    notice (国务院办公厅关于…年部分节假日安排的通知), usually in November of the
+    year before. Until the notice is loaded, ``kernel.calendar`` counts that
+    year's working days by the weekend rule alone and says so.
+    """
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    notice = models.CharField(max_length=200, help_text="The notice's title")
+    document_number = models.CharField(max_length=50, help_text="e.g. 国办发明电〔2024〕12号")
+    published_on = models.DateField()
+    loaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.document_number}"

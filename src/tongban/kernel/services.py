@@ -1,7 +1,14 @@
-"""Writes to the org tree. Every write is audited."""
+"""Writes to the org tree and the working-day calendar. Every write is audited.
+
+The calendar's arithmetic (pure reads) is re-exported here and in
+``selectors`` for the blocks above: ``add_working_days``, ``TimeLimit``, …
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -11,10 +18,49 @@ from django_tasks_db.models import DBTaskResult
 from stdnum.cn import uscc as uscc_number
 
 from tongban.kernel import audit
-from tongban.kernel.models import Department, Position, Region
-from tongban.kernel.problems import InvalidInput
+from tongban.kernel.calendar import (
+    DEFAULT_ARRANGEMENTS_FILE,
+    CalendarNotLoaded,
+    Deadline,
+    DeadlineState,
+    Pause,
+    TimeLimit,
+    add_working_days,
+    deadline_state,
+    is_working_day,
+    read_arrangements,
+    working_days_between,
+)
+from tongban.kernel.models import CalendarDay, CalendarYear, Department, Position, Region
+from tongban.kernel.problems import Conflict, InvalidInput, PermissionDenied
 from tongban.kernel.processes import ProcessState, process_state
 
+__all__ = [
+    "DEFAULT_ARRANGEMENTS_FILE",
+    "MAX_TASK_STARTS",
+    "CalendarLoad",
+    "CalendarNotLoaded",
+    "Deadline",
+    "DeadlineState",
+    "Pause",
+    "TimeLimit",
+    "WorkerStopped",
+    "add_calendar_day",
+    "add_working_days",
+    "create_department",
+    "create_position",
+    "create_region",
+    "deadline_state",
+    "is_working_day",
+    "load_holiday_arrangements",
+    "recover_interrupted_tasks",
+    "region_level_for",
+    "remove_calendar_day",
+    "working_days_between",
+]
+
+ADD_CALENDAR_DAY = "kernel.add_calendarday"
+DELETE_CALENDAR_DAY = "kernel.delete_calendarday"
 # A task whose worker died under it this many times is not started again: the
 # task itself is the likely cause (it runs the worker out of memory, say).
 MAX_TASK_STARTS = 3
@@ -109,3 +155,139 @@ def create_position(*, actor: Any, department: Department, title: str, title_en:
     position = Position.objects.create(department=department, title=title, title_en=title_en)
     audit.record("kernel.position.created", actor=actor, target=f"position:{position.pk}")
     return position
+
+
+# --- the working-day calendar ------------------------------------------------------
+
+
+def _require(actor: Any, perm: str) -> None:
+    check = getattr(actor, "has_perm", None)
+    if not (callable(check) and check(perm)):
+        raise PermissionDenied("Only platform administrators manage the working-day calendar.")
+
+
+@transaction.atomic
+def add_calendar_day(
+    *,
+    actor: Any,
+    date: dt.date,
+    kind: str,
+    name: str,
+    name_en: str = "",
+    region: Region | None = None,
+    source: str = "",
+) -> CalendarDay:
+    """Add a holiday or an adjusted working day, national or for ``region`` and the regions under it.
+
+    Return the new day. Raise PermissionDenied unless the actor may manage the
+    calendar (platform administrators), InvalidInput for an unknown kind or an
+    empty name, Conflict if the date already has a day in the same region.
+    """
+    _require(actor, ADD_CALENDAR_DAY)
+    if kind not in CalendarDay.Kind.values:
+        raise InvalidInput(f"Unknown calendar day kind {kind!r}.")
+    name = name.strip()
+    if not name:
+        raise InvalidInput("A calendar day needs a name.")
+    if CalendarDay.objects.filter(date=date, region=region).exists():
+        where = f"region {region.code}" if region is not None else "the national calendar"
+        raise Conflict(f"{date.isoformat()} already has a day in {where}.")
+    day = CalendarDay.objects.create(
+        date=date, kind=kind, name=name, name_en=name_en.strip(), region=region, source=source.strip()
+    )
+    audit.record(
+        "kernel.calendar_day.added", actor=actor, target=f"calendar_day:{day.pk}",
+        details={"date": date.isoformat(), "kind": kind, "region": region.code if region else None},
+    )
+    return day
+
+
+@transaction.atomic
+def remove_calendar_day(day: CalendarDay, *, actor: Any) -> None:
+    """Remove a holiday or an adjusted working day: the date follows the weekend rule again.
+
+    Raise PermissionDenied unless the actor may manage the calendar.
+    """
+    _require(actor, DELETE_CALENDAR_DAY)
+    # Log before deleting, while the row still exists.
+    audit.record(
+        "kernel.calendar_day.removed", actor=actor, target=f"calendar_day:{day.pk}",
+        details={"date": day.date.isoformat(), "kind": day.kind,
+                 "region": day.region.code if day.region is not None else None},
+    )
+    CalendarDay.objects.filter(pk=day.pk).delete()
+
+
+@dataclass(frozen=True)
+class CalendarLoad:
+    """What loading a holiday arrangements file changed."""
+
+    years: tuple[int, ...]
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    notices: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.removed or self.notices)
+
+
+@transaction.atomic
+def load_holiday_arrangements(*, actor: Any, path: Path | str = DEFAULT_ARRANGEMENTS_FILE) -> CalendarLoad:
+    """Load the national holiday arrangements of the file at ``path`` (idempotent).
+
+    For every year in the file, the year's notice is recorded (``CalendarYear``)
+    and the national days it sets are created or corrected; national days that
+    name the same notice but are no longer in the file are removed. Days added
+    by an administrator under another source, and regional days, are kept.
+    Loading an unchanged file writes nothing (and audits nothing); otherwise
+    one audit record counts the changes. Raise PermissionDenied unless the
+    actor may manage the calendar, InvalidInput for a malformed file.
+    """
+    _require(actor, ADD_CALENDAR_DAY)
+    _require(actor, DELETE_CALENDAR_DAY)
+    try:
+        arrangements = read_arrangements(path)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from error
+    created = updated = removed = notices = 0
+    for arrangement in arrangements:
+        notice = {"notice": arrangement.notice, "document_number": arrangement.document_number,
+                  "published_on": arrangement.published_on}
+        year = CalendarYear.objects.select_for_update().filter(year=arrangement.year).first()
+        if year is None:
+            CalendarYear.objects.create(year=arrangement.year, loaded_at=timezone.now(), **notice)
+            notices += 1
+        elif any(getattr(year, key) != value for key, value in notice.items()):
+            CalendarYear.objects.filter(pk=year.pk).update(loaded_at=timezone.now(), **notice)
+            notices += 1
+        wanted = {day.date: day for day in arrangement.days}
+        existing = {
+            # No ordering: the default one joins the region, which FOR UPDATE refuses on PostgreSQL.
+            row.date: row for row in CalendarDay.objects.select_for_update().filter(
+                region__isnull=True, date__in=list(wanted)
+            ).order_by()
+        }
+        for day in arrangement.days:
+            fields = {"kind": day.kind, "name": day.name, "name_en": day.name_en,
+                      "source": arrangement.document_number}
+            row = existing.get(day.date)
+            if row is None:
+                CalendarDay.objects.create(date=day.date, region=None, **fields)
+                created += 1
+            elif any(getattr(row, key) != value for key, value in fields.items()):
+                CalendarDay.objects.filter(pk=row.pk).update(**fields)
+                updated += 1
+        removed += CalendarDay.objects.filter(
+            region__isnull=True, source=arrangement.document_number
+        ).exclude(date__in=list(wanted)).delete()[0]
+    result = CalendarLoad(years=tuple(a.year for a in arrangements), created=created, updated=updated,
+                          removed=removed, notices=notices)
+    if result.changed:
+        audit.record(
+            "kernel.calendar.loaded", actor=actor, target="calendar:national",
+            details={"years": list(result.years), "created": created, "updated": updated,
+                     "removed": removed, "notices": notices},
+        )
+    return result
