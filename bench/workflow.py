@@ -114,7 +114,7 @@ def measure(rounds: int) -> dict[str, float]:
     results["saved state after a supplement, bytes"] = len(json.dumps(later.serialize()))
 
     def instant_approval() -> None:
-        instance = start(instant, {**APPLICANT, "has_business_licence": False})
+        instance = start(instant, {**APPLICANT, "holds_result_licence": False})
         instance.run()
         assert instance.end_event == "approved"
 

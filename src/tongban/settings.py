@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "tongban.exchange",
     "tongban.credentials",
     "tongban.services",
+    "tongban.cases",
     "tongban.portal",
     "tongban.workbench",
     "tongban.demo",
@@ -201,13 +202,18 @@ STORAGES = {
     "registry_imports": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                          "OPTIONS": {"location": str(VAR_DIR / "imports"), "file_permissions_mode": 0o600,
                                      "directory_permissions_mode": 0o700}},
+    # Applicants' uploaded materials: personal data, served only to the applicant and
+    # the officers handling the case, through the application (never as static files).
+    "case_materials": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                       "OPTIONS": {"location": str(VAR_DIR / "materials"), "file_permissions_mode": 0o600,
+                                   "directory_permissions_mode": 0o700}},
 }
-# The largest registry file an officer may upload from the workbench (bytes).
 # The largest file an applicant may upload as one material (bytes), and the virus
 # scanner every upload passes: "local" (kernel.uploads.LocalScanner, no service)
 # or ClamAV's daemon, clamd://host:port or clamd:///run/clamav/clamd.ctl.
 UPLOAD_MAX_BYTES = int(os.environ.get("TONGBAN_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 VIRUS_SCANNER = os.environ.get("TONGBAN_VIRUS_SCANNER", "local")
+# The largest registry file an officer may upload from the workbench (bytes).
 REGISTRY_IMPORT_MAX_BYTES = int(os.environ.get("TONGBAN_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 # What an .xlsx upload may expand to (its zip members' sizes): a guard against zip bombs.
 REGISTRY_IMPORT_MAX_EXPANDED_BYTES = int(os.environ.get("TONGBAN_IMPORT_MAX_EXPANDED_BYTES",

@@ -249,3 +249,19 @@ def grant_refusal_reason(*, system_id: int, resource_code: str, fields: list[str
     if any(grant.valid_from > at for grant in unrevoked):
         return "not_yet_valid"
     return "expired"
+
+
+def department_grant(*, department_id: int, resource_code: str, fields: list[str], at: datetime) -> Grant | None:
+    """Return a live grant held by a system of department ``department_id`` that covers ``fields`` of the resource.
+
+    For the platform handling a case for the department (materials read from a
+    registry, 免提交): whichever of the department's systems holds the grant
+    makes the call, under the grant's own purpose. Newest grant first; None if
+    there is none (the applicant then provides the material).
+    """
+    grants = (Grant.objects.select_related("system__application", "resource")
+              .filter(consumer_id=department_id, resource__code=resource_code, revoked_at__isnull=True,
+                      valid_from__lte=at, valid_until__gt=at, system__disabled_at__isnull=True)
+              .order_by("-valid_from", "-pk"))
+    wanted = set(fields)
+    return next((grant for grant in grants if wanted <= set(grant.fields)), None)

@@ -27,6 +27,7 @@ from tongban.catalog.access import (
 from tongban.catalog.models import AccessRequest, CatalogResource, Grant, ResourceField
 from tongban.catalog.selectors import (
     GrantInForce,
+    department_grant,
     find_grant,
     find_resource,
     grant_in_force,
@@ -54,6 +55,7 @@ __all__ = [
     "acting_departments",
     "apply_masking",
     "approve_request",
+    "department_grant",
     "find_grant",
     "find_resource",
     "grant_in_force",

@@ -37,6 +37,7 @@ from tongban.exchange.log import (
     verify_log,
 )
 from tongban.exchange.models import CallLogRecord, Checkpoint
+from tongban.identity import selectors as identity
 from tongban.kernel import audit, ratelimit
 from tongban.kernel.crypto import get_crypto_provider
 from tongban.kernel.problems import InvalidInput, NotFound, PermissionDenied, Problem, RateLimited
@@ -381,6 +382,25 @@ def call_resource(
         problem.extensions["reason"] = RATE_LIMITED_REASON
     problem.extensions["call"] = entry.pk
     raise problem
+
+
+def read_for_case(*, department: Any, resource_code: str, key: str, fields: Sequence[str],
+                  case_id: str) -> CallAnswer:
+    """Read ``fields`` of the subject ``key`` for a case ``department`` handles, through the gateway.
+
+    The call is made as the department's system that holds a live grant
+    covering the fields (``catalog.department_grant``), under the grant's
+    purpose, so it is checked, masked, rate-limited and logged like any
+    gateway call and shows on the subject's "who used my data" page. Raise
+    PermissionDenied (reason ``no_grant``) when no system of the department
+    holds such a grant, and whatever ``call_resource`` raises.
+    """
+    grant = catalog.department_grant(department_id=department.pk, resource_code=resource_code,
+                                     fields=list(fields), at=timezone.now())
+    if grant is None:
+        raise PermissionDenied(_("The department holds no grant to read this data."), reason="no_grant")
+    return call_resource(actor=identity.principal_of_system(grant.system), resource_code=resource_code, key=key,
+                         fields=list(fields), purpose=grant.purpose, case_id=case_id)
 
 
 # Licence reuse is logged under a resource code of its own, so that "who used my data" can name it.

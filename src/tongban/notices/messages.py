@@ -57,6 +57,18 @@ MESSAGE_TEMPLATES: dict[str, MessageTemplate] = {
             {"case_number": "330100-2026-000123", "service_name": "个体工商户设立登记"},
         ),
         MessageTemplate(
+            "case.rejected", "An application was decided against (不予许可), with the reason.",
+            ("case_number", "service_name", "reason"),
+            {"case_number": "330100-2026-000123", "service_name": "个体工商户设立登记",
+             "reason": "经营范围涉及前置许可，申请人未取得"},
+        ),
+        MessageTemplate(
+            "case.not_accepted", "An application was not accepted for handling (不予受理), with the reason.",
+            ("case_number", "service_name", "reason"),
+            {"case_number": "330100-2026-000123", "service_name": "个体工商户设立登记",
+             "reason": "该事项不属于本部门职权范围"},
+        ),
+        MessageTemplate(
             "licence.issued", "An e-licence was issued to the holder (电子证照签发).",
             ("licence_name", "issuer"),
             {"licence_name": "营业执照", "issuer": "杭州市市场监督管理局"},

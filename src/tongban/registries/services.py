@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import shutil
 import tempfile
 import unicodedata
@@ -56,6 +57,7 @@ from tongban.kernel.problems import Conflict, InvalidInput, PermissionDenied, Pr
 from tongban.kernel.processes import ProcessState, process_state, this_process
 from tongban.registries.access import has_perm, may_change, sees_everything
 from tongban.registries.files import READ_ERRORS, SUPPORTED_SUFFIXES, open_rows
+from tongban.registries.generator import make_uscc, organization_code
 from tongban.registries.models import (
     DynamicRecord,
     DynamicRecordVersion,
@@ -158,6 +160,7 @@ __all__ = [
     "last_marriage_event",
     "marital_facts",
     "match_real_name",
+    "new_uscc",
     "normalize_id_number",
     "normalize_uscc",
     "open_rows",
@@ -662,6 +665,19 @@ def import_persons(
 
 
 # -- legal entities -------------------------------------------------------------------------------
+
+
+def new_uscc(region_code: str) -> str:
+    """Return a valid unified social credit code (prefix 91, an enterprise) of ``region_code`` not yet registered.
+
+    Its organization code is drawn at random and checked against the registry;
+    the unique constraint on the code settles a concurrent draw of the same one.
+    """
+    for _attempt in range(20):
+        code = make_uscc("91", region_code, organization_code(f"{secrets.randbelow(10**8):08d}"))
+        if not LegalEntity.objects.filter(uscc=code).exists():
+            return code
+    raise Conflict(_("No free unified social credit code was found; try again."))
 
 
 @transaction.atomic

@@ -34,7 +34,7 @@ TABLE = """<?xml version="1.0" encoding="UTF-8"?>
 def test_a_decision_says_which_rule_decided():
     eligibility = load_decision(eligibility_rules())
 
-    outcome = decide(eligibility, {"applicant": {"birth_date": "2015-06-01"}, "has_business_licence": False})
+    outcome = decide(eligibility, {"applicant": {"birth_date": "2015-06-01"}, "holds_result_licence": False})
 
     assert outcome.outputs == {"eligible": False}
     assert outcome.rule is not None

@@ -233,9 +233,9 @@ def test_countersign_ends_not_accepted_without_countersigning():
 
 
 def test_instant_approves_by_rule_with_no_one_involved_and_records_the_rule():
-    # given an adult without a business licence
+    # given an adult without the licence yet
     instance = started(
-        "instant", {"applicant": {"birth_date": "1990-03-07"}, "has_business_licence": False}
+        "instant", {"applicant": {"birth_date": "1990-03-07"}, "holds_result_licence": False}
     )
 
     # then the rules approved at once
@@ -246,17 +246,17 @@ def test_instant_approves_by_rule_with_no_one_involved_and_records_the_rule():
     assert outcome.element_id == "check_eligibility"
     assert outcome.rule is not None
     assert (outcome.rule.rule_id, outcome.rule.index) == ("R2", 2)
-    assert outcome.rule.description == "applicant is 18+ and has no existing business licence"
+    assert outcome.rule.description == "applicant is 18+ and does not hold the licence this service issues yet"
     assert outcome.explain() == (
-        "eligibility: rule 2 (R2): applicant is 18+ and has no existing business licence"
+        "eligibility: rule 2 (R2): applicant is 18+ and does not hold the licence this service issues yet"
     )
     assert instance.data["eligible"] is True
 
 
 def test_instant_routes_to_review_when_the_rules_do_not_approve_and_says_why():
-    # given an adult who already holds a business licence
+    # given an adult who already holds the licence this service issues
     instance = started(
-        "instant", {"applicant": {"birth_date": "1990-03-07"}, "has_business_licence": True}
+        "instant", {"applicant": {"birth_date": "1990-03-07"}, "holds_result_licence": True}
     )
 
     # then people review it, and the deciding rule is kept through save and restore
@@ -265,4 +265,4 @@ def test_instant_routes_to_review_when_the_rules_do_not_approve_and_says_why():
     instance = answer(instance, "accept", "window_officer", {"accepted": True})
     instance = answer(instance, "decide", "reviewer", {"decision": "reject"})
     assert instance.end_event == "rejected"
-    assert instance.decisions[0].explain().endswith("applicant already holds a business licence")
+    assert instance.decisions[0].explain().endswith("applicant already holds the licence this service issues")

@@ -63,7 +63,7 @@ The standard library (:func:`load_standard`, files in ``standard/``):
   id) → both agreed: ``decide`` → ``approved`` | ``rejected``; otherwise end
   ``rejected``.
 - ``instant`` with ``eligibility.dmn``: ``check_eligibility`` decides from
-  ``applicant.birth_date`` and ``has_business_licence``; ``eligible`` → end
+  ``applicant.birth_date`` and ``holds_result_licence``; ``eligible`` → end
   ``approved`` with no one involved; otherwise ``accept`` → ``decide``.
 """
 
