@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from tongban.cases.api import router as cases_router
 from tongban.catalog.api import router as catalog_router
 from tongban.credentials.api import router as credentials_router
 from tongban.exchange.api import log_router as exchange_log_router
@@ -70,6 +71,7 @@ api.add_router("/identity", identity_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/credentials", credentials_router)
 api.add_router("/services", services_router)
+api.add_router("/cases", cases_router)
 
 gateway_api = _speak_problems(NinjaAPI(
     title="Tongban data-exchange gateway",

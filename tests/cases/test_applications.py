@@ -420,3 +420,61 @@ def test_applicants_see_their_own_cases_and_officers_their_departments_queues(
     assert [task.element_id for task in selectors.task_queue(police_reviewer, queue="review")] == ["review"]
     assert selectors.time_limit_state(case) in ("on_time", "approaching")
     assert selectors.time_limit_state(case, now=case.deadline_at + timedelta(seconds=1)) == "overdue"
+
+
+# -- the API ---------------------------------------------------------------------------------------------
+
+
+def _api_client(account):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(account)
+    return client
+
+
+def test_a_citizen_applies_through_the_api_and_a_retry_returns_the_same_case(applicant):
+    # given
+    client = _api_client(applicant)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    articles = pdf_upload("章程.pdf").file.read()
+    payload = {"item": BUSINESS_REGISTRATION, "form": json.dumps(business_form(applicant)),
+               "material-公司章程": SimpleUploadedFile("章程.pdf", articles, content_type="application/pdf")}
+    # when
+    created = client.post("/api/v1/cases", payload, HTTP_IDEMPOTENCY_KEY="api-1")
+    payload["material-公司章程"] = SimpleUploadedFile("章程.pdf", articles, content_type="application/pdf")
+    retried = client.post("/api/v1/cases", payload, HTTP_IDEMPOTENCY_KEY="api-1")
+    # then
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert (body["status"], body["item"]) == ("approved", BUSINESS_REGISTRATION)
+    assert body["result_licence_id"]
+    assert body["timeline"][0]["kind"] == "submitted"
+    assert retried.status_code == 200
+    assert retried.json()["number"] == body["number"]
+    assert Case.objects.count() == 1
+    assert client.get(f"/api/v1/cases/{body['number']}").json()["number"] == body["number"]
+    assert [case["number"] for case in client.get("/api/v1/cases").json()] == [body["number"]]
+
+
+def test_the_api_refuses_bad_input_outsiders_and_anonymous_callers(applicant, other_citizen):
+    from django.test import Client
+
+    client = _api_client(applicant)
+    bad = client.post("/api/v1/cases", {"item": BUSINESS_REGISTRATION, "form": "not json"},
+                      HTTP_IDEMPOTENCY_KEY="api-2")
+    assert bad.status_code == 422
+    assert bad["Content-Type"] == "application/problem+json"
+    missing = client.post("/api/v1/cases", {"item": BUSINESS_REGISTRATION, "form": json.dumps(business_form(applicant))},
+                          HTTP_IDEMPOTENCY_KEY="api-3")
+    assert (missing.status_code, missing.json()["field"].startswith("materials.")) == (422, True)
+    assert not Case.objects.exists()
+    anonymous = Client().post("/api/v1/cases", {"item": BUSINESS_REGISTRATION, "form": "{}"},
+                              HTTP_IDEMPOTENCY_KEY="api-4")
+    assert anonymous.status_code == 401
+    case = apply_for_residence(applicant)
+    assert _api_client(other_citizen).get(f"/api/v1/cases/{case.number}").status_code == 404
+    assert _api_client(other_citizen).post(f"/api/v1/cases/{case.number}/withdraw").status_code == 404
+    withdrawn = client.post(f"/api/v1/cases/{case.number}/withdraw")
+    assert (withdrawn.status_code, withdrawn.json()["status"]) == (200, "withdrawn")
