@@ -7,9 +7,11 @@ request sent is answered (the gateway's call log must hold exactly that many
 calls). The path template takes ``{key}`` (cycled from ``--keys``, one per line)
 and ``{n}`` (the request's number). The Authorization header, if any, comes
 from the environment variable BENCH_AUTHORIZATION, never the command line.
-With ``--body FILE`` every request is a POST of that file's bytes as JSON;
-with ``--expect TEXT`` every answer but a 200 whose body holds TEXT is
-counted as ``unexpected``. Prints one JSON object: requests, statuses, errors,
+With ``--body FILE`` every request is a POST of that file's bytes (as JSON,
+or as ``--content-type``); ``--header "Name: value"`` adds a header whose value
+may use ``{n}`` (an Idempotency-Key per request, say). With ``--expect TEXT``
+every answer but a ``--expect-status`` (200) whose body holds TEXT is counted
+as ``unexpected``. Prints one JSON object: requests, statuses, errors,
 unexpected, seconds, throughput and latency percentiles.
 """
 
@@ -43,6 +45,7 @@ class Load:
         self.headers = f"Host: {args.host}:{args.port}\r\n" + (
             f"Authorization: {authorization}\r\n" if authorization else ""
         )
+        self.extra_headers = "".join(f"{header}\r\n" for header in args.header or [])
 
     def next_request(self) -> bytes | None:
         if time.perf_counter() >= self.deadline:
@@ -50,11 +53,13 @@ class Load:
         n = next(self.numbers)
         if self.args.requests and n >= self.args.requests:
             return None
-        path = self.args.path.format(key=self.keys[n % len(self.keys)], n=n)
+        key = self.keys[n % len(self.keys)]
+        path = self.args.path.format(key=key, n=n)
+        headers = self.headers + self.extra_headers.format(key=key, n=n)
         if self.body:
-            return (f"POST {path} HTTP/1.1\r\n{self.headers}Content-Type: application/json\r\n"
+            return (f"POST {path} HTTP/1.1\r\n{headers}Content-Type: {self.args.content_type}\r\n"
                     f"Content-Length: {len(self.body)}\r\n\r\n").encode() + self.body
-        return f"GET {path} HTTP/1.1\r\n{self.headers}\r\n".encode()
+        return f"GET {path} HTTP/1.1\r\n{headers}\r\n".encode()
 
     async def connection(self) -> None:
         reader, writer = await asyncio.open_connection(self.args.host, self.args.port)
@@ -72,7 +77,7 @@ class Load:
                     continue
                 self.latencies.append(time.perf_counter() - started)
                 self.statuses[status] = self.statuses.get(status, 0) + 1
-                if self.expect and (status != "200" or self.expect not in body):
+                if self.expect and (status != self.args.expect_status or self.expect not in body):
                     self.unexpected += 1
                 if close:
                     writer.close()
@@ -131,7 +136,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--requests", type=int, default=0, help="stop after this many (0: no limit)")
     parser.add_argument("--body", type=Path, help="POST this file's bytes as JSON (default: GET)")
-    parser.add_argument("--expect", default="", help="count answers but a 200 holding this text as unexpected")
+    parser.add_argument("--content-type", default="application/json", help="of the --body")
+    parser.add_argument("--header", action="append", help='"Name: value" with {n} and {key}; repeatable')
+    parser.add_argument("--expect", default="", help="count answers but --expect-status holding this text as unexpected")
+    parser.add_argument("--expect-status", default="200")
     args = parser.parse_args(argv)
     keys = [line.strip() for line in args.keys.read_text().splitlines() if line.strip()]
     result = asyncio.run(Load(args, keys).run())

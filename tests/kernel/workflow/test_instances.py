@@ -102,10 +102,13 @@ def test_a_damaged_state_is_refused():
     instance = start(load_standard("review"), {})
     instance.run()
     state = instance.serialize()
-    del state["workflow"]["tasks"]
+    workflow = json.loads(state["workflow"])
+    del workflow["tasks"]
 
     with pytest.raises(ProcessStateError, match="damaged"):
-        restore(load_standard("review"), state)
+        restore(load_standard("review"), {**state, "workflow": json.dumps(workflow)})
+    with pytest.raises(ProcessStateError, match="damaged"):
+        restore(load_standard("review"), {**state, "workflow": "{not json"})
 
 
 def test_restoring_does_not_change_the_given_state():

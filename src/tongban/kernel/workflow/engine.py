@@ -602,7 +602,10 @@ class ProcessInstance:
             "format": STATE_FORMAT,
             "process_id": self.definition.process_id,
             "fingerprint": self.definition.fingerprint,
-            "workflow": workflow_state,
+            # As JSON text: SpiffWorkflow rebuilds parallel branches in the order of
+            # its task dictionary, and PostgreSQL's jsonb reorders object keys, which
+            # loses a branch's data at the join. A string is kept as it is.
+            "workflow": json.dumps(workflow_state, separators=(",", ":")),
         }
 
     # failing
@@ -700,7 +703,8 @@ def restore(definition: ProcessDefinition, state: Mapping[str, Any]) -> ProcessI
     if state.get("process_id") != definition.process_id:
         raise ProcessStateError(f"The state was saved for process {state.get('process_id')!r}.")
     try:
-        workflow_state = json.loads(json.dumps(state["workflow"]))
+        saved = state["workflow"]
+        workflow_state = json.loads(saved if isinstance(saved, str) else json.dumps(saved))
         _SERIALIZER.migrate(workflow_state)
         workflow = _SERIALIZER.from_dict(
             workflow_state, spec=definition._spec, subprocess_specs=definition._subprocess_specs
