@@ -93,6 +93,21 @@ def measure(args: argparse.Namespace, workdir: Path, reused: list[str] | None) -
             "--concurrency", str(args.concurrency), "--http-seconds", str(args.verify_seconds),
             "--latency-requests", str(args.latency_requests),
         ], directory / "result.json", reused=reused)
+    if args.cases:
+        results["cases"] = {}
+        for database in ("sqlite", "postgresql"):
+            directory = workdir / "cases" / database
+            (directory / "var").mkdir(parents=True, exist_ok=True)
+            out = directory / "result.json"
+            arguments = ["--workdir", str(directory), "--rounds", str(args.rounds), "--concurrency",
+                         str(args.cases_concurrency), "--seconds", str(args.cases_seconds), "--latency-requests",
+                         str(args.cases_latency_requests)]
+            if database == "sqlite" or (reused is not None and out.exists()):
+                results["cases"][database] = _phase("bench.cases", arguments, out, reused=reused)
+            else:
+                with throwaway_cluster(directory / "cluster") as url:
+                    results["cases"][database] = _phase("bench.cases", [*arguments, "--database-url", url], out,
+                                                        reused=reused)
     if args.persons_sqlite:
         directory = workdir / "sqlite"
         (directory / "var").mkdir(parents=True, exist_ok=True)
@@ -131,6 +146,11 @@ def main(argv: list[str] | None = None) -> None:
     licences.add_argument("--credentials", action=argparse.BooleanOptionalAction, default=True)
     licences.add_argument("--offline-seconds", type=float, default=3, help="length of each offline round")
     licences.add_argument("--verify-seconds", type=float, default=10, help="length of each HTTP throughput run")
+    applying = parser.add_argument_group("one-stop applications (with --rounds)")
+    applying.add_argument("--cases", action=argparse.BooleanOptionalAction, default=True)
+    applying.add_argument("--cases-concurrency", type=int, default=8, help="connections of the throughput runs")
+    applying.add_argument("--cases-seconds", type=float, default=10, help="length of each throughput run")
+    applying.add_argument("--cases-latency-requests", type=int, default=200, help="applications over one connection")
     chain = parser.add_argument_group("audit chain")
     chain.add_argument("--audit", action=argparse.BooleanOptionalAction, default=True)
     chain.add_argument("--appends", type=int, default=2_000, help="records appended one per transaction")
